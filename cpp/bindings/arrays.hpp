@@ -1,0 +1,96 @@
+// Argument checks shared by every binding. Errors name the Python argument.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+namespace lkreg::bind {
+
+namespace py = pybind11;
+
+enum class Float { f32, f64 };
+
+inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// float32 or float64 in native byte order, else TypeError.
+inline Float float_dtype(const py::array& a, const char* name) {
+  if (a.dtype().equal(py::dtype::of<float>())) return Float::f32;
+  if (a.dtype().equal(py::dtype::of<double>())) return Float::f64;
+  throw py::type_error(std::string(name) + " must be a float32 or float64 array, got dtype " +
+                       dtype_name(a));
+}
+
+// An array the kernels read: a float dtype, C-contiguous (the Python layer copies strided input).
+inline Float input(const py::array& a, const char* name) {
+  const Float f = float_dtype(a, name);
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(name) + " must be C-contiguous");
+  return f;
+}
+
+inline bool same_shape(const py::array& a, const py::array& b) {
+  if (a.ndim() != b.ndim()) return false;
+  for (py::ssize_t i = 0; i < a.ndim(); ++i)
+    if (a.shape(i) != b.shape(i)) return false;
+  return true;
+}
+
+inline std::string shape_str(const py::array& a) {
+  return py::str(a.attr("shape")).cast<std::string>();
+}
+
+// An array the kernels write in place: same dtype and shape as `like`, C-contiguous, writable,
+// and either exactly `like` or not overlapping it. Never a temporary the caller does not see.
+inline py::array inplace(const py::object& obj, const py::array& like, const char* name,
+                         const char* like_name) {
+  if (!py::isinstance<py::array>(obj))
+    throw py::type_error(std::string(name) + " must be a numpy.ndarray, got " +
+                         py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().equal(like.dtype()))
+    throw py::value_error(std::string(name) + " must have dtype " + dtype_name(like) + " like " +
+                          like_name + ", got " + dtype_name(a));
+  if (!same_shape(a, like))
+    throw py::value_error(std::string(name) + " must have shape " + shape_str(like) + " like " +
+                          like_name + ", got " + shape_str(a));
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(name) + " must be C-contiguous");
+  if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only");
+  const auto* lo = static_cast<const char*>(like.data());
+  const auto* ao = static_cast<const char*>(a.data());
+  const auto bytes = static_cast<std::ptrdiff_t>(like.nbytes());
+  if (ao != lo && bytes > 0 && ao < lo + bytes && lo < ao + bytes)
+    throw py::value_error(std::string(name) + " overlaps " + like_name +
+                          " partially; pass the same array for in place, or a separate one");
+  return a;
+}
+
+// `out` argument: a new array shaped like `like` when None, else checked as inplace().
+inline py::array output(const py::object& out, const py::array& like, const char* name,
+                        const char* like_name) {
+  if (out.is_none())
+    return py::array(like.dtype(), std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+  return inplace(out, like, name, like_name);
+}
+
+template <class T>
+const T* data(const py::array& a) {
+  return static_cast<const T*>(a.data());
+}
+template <class T>
+T* mutable_data(py::array& a) {
+  return static_cast<T*>(a.mutable_data());
+}
+inline std::int64_t size(const py::array& a) { return static_cast<std::int64_t>(a.size()); }
+
+// Calls f(T{}) with T = float or double.
+template <class F>
+decltype(auto) with_float(Float f, F&& fn) {
+  if (f == Float::f32) return fn(float{});
+  return fn(double{});
+}
+
+}  // namespace lkreg::bind

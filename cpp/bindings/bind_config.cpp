@@ -1,0 +1,50 @@
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "lkreg/config.hpp"
+
+namespace lkreg::bind {
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+void bind_config(py::module_& m) {
+  m.def("simd_level", [] { return std::string(simd_level_name(simd_level())); });
+  m.def("simd_level_supported", [] { return std::string(simd_level_name(simd_level_supported())); });
+  m.def("simd_levels_compiled", [] {
+    std::vector<std::string> names{"baseline"};
+    if (simd_dispatch_enabled()) {
+      names.emplace_back("avx2");
+      names.emplace_back("avx512");
+    }
+    return names;
+  });
+  m.def(
+      "set_simd_level",
+      [](const std::string& name) {
+        for (SimdLevel level : {SimdLevel::baseline, SimdLevel::avx2, SimdLevel::avx512}) {
+          if (name != simd_level_name(level)) continue;
+          if (!set_simd_level(level))
+            throw py::value_error("level '" + name + "' is not supported here; the best is '" +
+                                  simd_level_name(simd_level_supported()) + "'");
+          return;
+        }
+        throw py::value_error("level must be 'baseline', 'avx2' or 'avx512', got '" + name + "'");
+      },
+      "level"_a);
+  m.def("native_build", &native_build);
+  m.def("openmp_enabled", &openmp_enabled);
+  m.def("get_num_threads", &num_threads);
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        if (n < 1) throw py::value_error("n must be >= 1, got " + std::to_string(n));
+        set_num_threads(n);
+      },
+      "n"_a);
+}
+
+}  // namespace lkreg::bind

@@ -1,0 +1,97 @@
+#include "lkreg/config.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace lkreg {
+namespace {
+
+SimdLevel detect_simd_level() {
+#if defined(LKREG_X86_DISPATCH)
+  // libgcc's checks include the OS's XSAVE support for the wider registers.
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl");
+  if (avx512) return SimdLevel::avx512;
+  if (avx2) return SimdLevel::avx2;
+#endif
+  return SimdLevel::baseline;
+}
+
+const SimdLevel g_supported = detect_simd_level();
+std::atomic<int> g_active{static_cast<int>(g_supported)};
+std::atomic<int> g_threads{0};  // 0: OpenMP's own limit
+
+}  // namespace
+
+const char* simd_level_name(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::avx2:
+      return "avx2";
+    case SimdLevel::avx512:
+      return "avx512";
+    case SimdLevel::baseline:
+      break;
+  }
+  return "baseline";
+}
+
+SimdLevel simd_level_supported() { return g_supported; }
+
+SimdLevel simd_level() { return static_cast<SimdLevel>(g_active.load(std::memory_order_relaxed)); }
+
+bool set_simd_level(SimdLevel level) {
+  if (static_cast<int>(level) < 0 || static_cast<int>(level) > static_cast<int>(g_supported))
+    return false;
+  g_active.store(static_cast<int>(level), std::memory_order_relaxed);
+  return true;
+}
+
+bool simd_dispatch_enabled() {
+#if defined(LKREG_X86_DISPATCH)
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool native_build() {
+#if defined(LKREG_NATIVE_BUILD)
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool openmp_enabled() {
+#if defined(_OPENMP)
+  return true;
+#else
+  return false;
+#endif
+}
+
+int num_threads() {
+#if defined(_OPENMP)
+  const int limit = omp_get_max_threads();
+  const int chosen = g_threads.load(std::memory_order_relaxed);
+  return chosen > 0 ? std::min(chosen, limit) : limit;
+#else
+  return 1;
+#endif
+}
+
+void set_num_threads(int n) {
+  g_threads.store(n, std::memory_order_relaxed);
+#if defined(_OPENMP)
+  omp_set_num_threads(n);
+#endif
+}
+
+}  // namespace lkreg

@@ -1,0 +1,27 @@
+"""lkreg: fast regularization for NumPy code.
+
+Penalties (L1, L2, any Lk, elastic net, L0) with values and gradients computed by SIMD/OpenMP
+C++ kernels. See ``lkreg.show_config()`` for how this build runs.
+"""
+
+from . import _core
+from ._config import _apply_simd_environment, get_num_threads, set_num_threads, show_config
+from .penalties import L0, L1, L2, ElasticNet, Lk, Penalty
+
+__version__: str = _core.__version__
+
+_apply_simd_environment()
+del _apply_simd_environment
+
+__all__ = [
+    "__version__",
+    "show_config",
+    "set_num_threads",
+    "get_num_threads",
+    "Penalty",
+    "L1",
+    "L2",
+    "Lk",
+    "ElasticNet",
+    "L0",
+]
