@@ -6,7 +6,8 @@ C++ kernels. See ``lkreg.show_config()`` for how this build runs.
 
 from . import _core
 from ._config import _apply_simd_environment, get_num_threads, set_num_threads, show_config
-from .penalties import L0, L1, L2, ElasticNet, Lk, Penalty
+from .penalties import L0, L1, L2, ElasticNet, GroupL2, Lk, Penalty
+from .prox import hard_threshold, soft_threshold, weight_decay
 
 __version__: str = _core.__version__
 
@@ -24,4 +25,8 @@ __all__ = [
     "Lk",
     "ElasticNet",
     "L0",
+    "GroupL2",
+    "soft_threshold",
+    "hard_threshold",
+    "weight_decay",
 ]

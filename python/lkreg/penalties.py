@@ -1,4 +1,4 @@
-"""Penalties: small immutable objects with value, grad, value_and_grad and add_grad.
+"""Penalties: small immutable objects with value, grad, value_and_grad, add_grad and prox.
 
 One convention for all of them: ``Lk(k, lam).value(w) == lam * sum(abs(w) ** k)``, so
 ``L1(lam) == Lk(1, lam)`` and ``L2(lam) == Lk(2, lam)`` (no 1/2, as in Keras; PyTorch's
@@ -20,7 +20,7 @@ import numpy as np
 from . import _core
 from ._arrays import as_input
 
-__all__ = ["Penalty", "L1", "L2", "Lk", "ElasticNet", "L0"]
+__all__ = ["Penalty", "L1", "L2", "Lk", "ElasticNet", "L0", "GroupL2"]
 
 Reduction = Literal["sum", "mean"]
 
@@ -141,6 +141,32 @@ class Penalty:
         w = as_input(w)
         return _core.penalty_grad(self._params(w.size), w, g, accumulate=True)
 
+    def prox(self, w: Any, step: float, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Return the proximal operator ``argmin_x 0.5 * ||x - w||**2 + step * r(x)``.
+
+        At an exact tie between 0 and a nonzero minimizer (non-convex penalties) it returns 0.
+
+        Parameters
+        ----------
+        w : array_like of float32 or float64
+            Point, any shape.
+        step : float
+            Step size, finite and >= 0 (an optimizer's learning rate).
+        out : ndarray, optional
+            Where to write the result, as in :meth:`grad`; may be ``w`` (in place).
+
+        Returns
+        -------
+        ndarray
+            The result, ``out`` if given.
+        """
+        w = as_input(w)
+        return self._prox(w, _coefficient(step, "step") * self._scale(w.size), out)
+
+    def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        """The prox for a C-contiguous ``w`` with ``step`` already including the reduction."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
     def __repr__(self) -> str:
         args = [f"{name}={getattr(self, name)!r}" for name in self._fields]
         if self.reduction != "sum":
@@ -197,6 +223,10 @@ class Lk(Penalty):
 
     def _params(self, n: int) -> _core.PenaltyParams:
         return _core.PenaltyParams(_core.PenaltyKind.Lk, self.lam * self._scale(n), self.k)
+
+    def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        # exact global minimizer: closed forms for k = 1/2, 2/3, 1, 3/2, 2, 3; Newton otherwise
+        return _core.lk_prox(w, self.k, step * self.lam, out)
 
     def _key(self) -> tuple:
         # L1(lam) == Lk(1, lam) and L2(lam) == Lk(2, lam): the same penalty.
@@ -266,6 +296,10 @@ class ElasticNet(Penalty):
         s = self._scale(n)
         return _core.PenaltyParams(_core.PenaltyKind.ElasticNet, self.l1 * s, 2.0, self.l2 * s)
 
+    def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        # soft(w, step*l1) / (1 + 2*step*l2) in one pass
+        return _core.soft_threshold(w, step * self.l1, out, 1.0 / (1.0 + 2.0 * step * self.l2))
+
 
 class L0(Penalty):
     """``lam * count(w != 0)``: the number of nonzero weights. Gradient 0 (use its prox).
@@ -288,3 +322,127 @@ class L0(Penalty):
 
     def _params(self, n: int) -> _core.PenaltyParams:
         return _core.PenaltyParams(_core.PenaltyKind.L0, self.lam * self._scale(n), 0.0)
+
+    def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        # keep w_i iff 0.5 * w_i**2 > step * lam (ties go to 0)
+        return _core.hard_threshold(w, math.sqrt(2.0 * step * self.lam), out)
+
+
+class GroupL2(Penalty):
+    """Group lasso ``lam * sum_g ||w_g||_2``: whole groups (neurons, features) go to zero.
+
+    Exactly one of ``axis`` and ``groups`` says what the groups are.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Strength, finite and >= 0.
+    axis : int, optional
+        The group norms are ``np.linalg.norm(w, axis=axis)``: for a 2-D weight, ``axis=1``
+        makes each row a group and ``axis=0`` each column.
+    groups : array_like of int, optional
+        A group id >= 0 per element of ``w`` (same shape, or flat with ``w.size`` entries).
+    reduction : {"sum", "mean"}, default "sum"
+        "mean" divides by ``w.size``.
+
+    Notes
+    -----
+    ``grad`` is ``lam * w_g / ||w_g||`` (0 for a zero group) and ``prox`` is block
+    soft-thresholding ``w_g * max(0, 1 - step * lam / ||w_g||)``. Group sums of squares
+    accumulate in float64.
+    """
+
+    __slots__ = ("lam", "axis", "groups")
+    _fields = ("lam", "axis")
+
+    lam: float
+    axis: Optional[int]
+    groups: Optional[np.ndarray]
+
+    def __init__(
+        self,
+        lam: float = 1.0,
+        axis: Optional[int] = None,
+        groups: Any = None,
+        reduction: Reduction = "sum",
+    ) -> None:
+        super().__init__(reduction)
+        object.__setattr__(self, "lam", _coefficient(lam, "lam"))
+        if (axis is None) == (groups is None):
+            raise ValueError("give exactly one of axis and groups")
+        if axis is not None:
+            if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+                raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+            axis = int(axis)
+        else:
+            ids = np.asarray(groups)
+            if ids.dtype.kind not in "iu":
+                raise TypeError(f"groups must be an integer array, got dtype {ids.dtype}")
+            if ids.size and ids.min() < 0:
+                raise ValueError("groups must be >= 0")
+            groups = np.ascontiguousarray(ids, dtype=np.int64)
+            groups.setflags(write=False)
+        object.__setattr__(self, "axis", axis)
+        object.__setattr__(self, "groups", groups)
+
+    def _normalized_axis(self, w: np.ndarray) -> int:
+        assert self.axis is not None
+        if not -w.ndim <= self.axis < w.ndim:
+            raise ValueError(f"axis {self.axis} is out of bounds for w with {w.ndim} dimensions")
+        return self.axis % w.ndim
+
+    def _group_sumsq(self, w: np.ndarray) -> np.ndarray:
+        if self.axis is not None:
+            return _core.group_sumsq_axis(w, self._normalized_axis(w))
+        return _core.group_sumsq_ids(w, self.groups)
+
+    def _group_scale(self, w: np.ndarray, factor: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
+        if self.axis is not None:
+            return _core.group_scale_axis(w, self._normalized_axis(w), factor, out)
+        return _core.group_scale_ids(w, self.groups, factor, out)
+
+    def value(self, w: Any) -> float:
+        w = as_input(w)
+        norms = np.sqrt(self._group_sumsq(w))
+        return float(self.lam * self._scale(w.size) * np.sum(norms))
+
+    __call__ = value
+
+    def _grad_factor(self, w: np.ndarray, norms: np.ndarray) -> np.ndarray:
+        lam = self.lam * self._scale(w.size)
+        with np.errstate(divide="ignore"):
+            return np.where(norms > 0, lam / norms, 0.0)
+
+    def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
+        w = as_input(w)
+        return self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out)
+
+    def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
+        w = as_input(w)
+        norms = np.sqrt(self._group_sumsq(w))
+        value = float(self.lam * self._scale(w.size) * np.sum(norms))
+        return value, self._group_scale(w, self._grad_factor(w, norms), out)
+
+    def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
+        w = as_input(w)
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"g must be a numpy.ndarray, got {type(g).__name__}")
+        if g.dtype != w.dtype or g.shape != w.shape or not g.flags.c_contiguous or not g.flags.writeable:
+            raise ValueError("g must be a writable C-contiguous array of w's dtype and shape")
+        g += self.grad(w)
+        return g
+
+    def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        norms = np.sqrt(self._group_sumsq(w))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(norms > 0, np.maximum(0.0, 1.0 - step * self.lam / norms), 0.0)
+        return self._group_scale(w, factor, out)
+
+    def _key(self) -> tuple:
+        ids = None if self.groups is None else (self.groups.shape, self.groups.tobytes())
+        return (GroupL2, self.reduction, self.lam, self.axis, ids)
+
+    def __repr__(self) -> str:
+        where = f"axis={self.axis}" if self.axis is not None else f"groups=<{self.groups.size} ids>"
+        extra = f", reduction={self.reduction!r}" if self.reduction != "sum" else ""
+        return f"GroupL2(lam={self.lam!r}, {where}{extra})"

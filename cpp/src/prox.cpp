@@ -1,0 +1,139 @@
+// Prox drivers: threading and SIMD dispatch around the serial kernels.
+#include "lkreg/prox.hpp"
+
+#include <algorithm>
+
+#include "parallel.hpp"
+#include "prox_kernels.hpp"
+
+namespace lkreg {
+
+using detail::kParallelMinCompute;
+using detail::kParallelMinStreaming;
+using detail::parallel_chunks;
+
+template <class T>
+void soft_threshold(const T* x, T t, T c, T* y, std::int64_t n) {
+  const auto kernel = LKREG_SELECT(soft_threshold_kernel<T>);
+  parallel_chunks(n, kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t, c, y + b, e - b); });
+}
+
+template <class T>
+void soft_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n) {
+  const auto kernel = LKREG_SELECT(soft_threshold_weighted_kernel<T>);
+  parallel_chunks(n, kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t + b, y + b, e - b); });
+}
+
+template <class T>
+void hard_threshold(const T* x, T t, T* y, std::int64_t n) {
+  const auto kernel = LKREG_SELECT(hard_threshold_kernel<T>);
+  parallel_chunks(n, kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t, y + b, e - b); });
+}
+
+template <class T>
+void hard_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n) {
+  const auto kernel = LKREG_SELECT(hard_threshold_weighted_kernel<T>);
+  parallel_chunks(n, kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t + b, y + b, e - b); });
+}
+
+template <class T>
+void scale(const T* x, T c, T* y, std::int64_t n) {
+  const auto kernel = LKREG_SELECT(scale_kernel<T>);
+  parallel_chunks(n, kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, c, y + b, e - b); });
+}
+
+template <class T>
+void lk_prox(const T* x, double k, double tau, T* y, std::int64_t n) {
+  if (tau == 0) return scale(x, T(1), y, n);  // identity (a copy unless in place)
+  if (k == 1.0) return soft_threshold(x, static_cast<T>(tau), T(1), y, n);
+  if (k == 2.0) return scale(x, static_cast<T>(1.0 / (1.0 + 2.0 * tau)), y, n);
+  const auto kernel = LKREG_SELECT(lk_prox_kernel<T>);
+  parallel_chunks(n, kParallelMinCompute,
+                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, k, tau, y + b, e - b); });
+}
+
+namespace {
+// Parallel over `outer` only when the groups hold enough elements in all.
+std::int64_t min_parallel_outer(std::int64_t len, std::int64_t inner) {
+  return std::max<std::int64_t>(1, kParallelMinStreaming / std::max<std::int64_t>(1, len * inner));
+}
+}  // namespace
+
+// Each group is summed in a fixed order by one thread, so any split over `outer` gives the
+// same bits.
+template <class T>
+void group_sumsq_axis(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
+                      double* sumsq) {
+  parallel_chunks(outer, min_parallel_outer(len, inner),
+                  [&](std::int64_t ob, std::int64_t oe) {
+                    for (std::int64_t o = ob; o < oe; ++o) {
+                      double* acc = sumsq + o * inner;
+                      for (std::int64_t i = 0; i < inner; ++i) acc[i] = 0.0;
+                      for (std::int64_t j = 0; j < len; ++j) {
+                        const T* row = x + (o * len + j) * inner;
+                        for (std::int64_t i = 0; i < inner; ++i) {
+                          const double v = static_cast<double>(row[i]);
+                          acc[i] += v * v;
+                        }
+                      }
+                    }
+                  });
+}
+
+template <class T>
+void group_scale_axis(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
+                      const double* factor, T* y) {
+  parallel_chunks(outer, min_parallel_outer(len, inner),
+                  [&](std::int64_t ob, std::int64_t oe) {
+                    for (std::int64_t o = ob; o < oe; ++o) {
+                      const double* f = factor + o * inner;
+                      for (std::int64_t j = 0; j < len; ++j) {
+                        const std::int64_t base = (o * len + j) * inner;
+                        for (std::int64_t i = 0; i < inner; ++i)
+                          y[base + i] = static_cast<T>(f[i] * static_cast<double>(x[base + i]));
+                      }
+                    }
+                  });
+}
+
+template <class T>
+void group_sumsq_ids(const T* x, const std::int64_t* ids, std::int64_t n, double* sumsq) {
+  for (std::int64_t i = 0; i < n; ++i) {  // serial: a fixed order per group
+    const double v = static_cast<double>(x[i]);
+    sumsq[ids[i]] += v * v;
+  }
+}
+
+template <class T>
+void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const double* factor,
+                     T* y) {
+  parallel_chunks(n, kParallelMinStreaming, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i)
+      y[i] = static_cast<T>(factor[ids[i]] * static_cast<double>(x[i]));
+  });
+}
+
+#define LKREG_INSTANTIATE(T)                                                                   \
+  template void soft_threshold<T>(const T*, T, T, T*, std::int64_t);                           \
+  template void soft_threshold_weighted<T>(const T*, const T*, T*, std::int64_t);              \
+  template void hard_threshold<T>(const T*, T, T*, std::int64_t);                              \
+  template void hard_threshold_weighted<T>(const T*, const T*, T*, std::int64_t);              \
+  template void scale<T>(const T*, T, T*, std::int64_t);                                       \
+  template void lk_prox<T>(const T*, double, double, T*, std::int64_t);                        \
+  template void group_sumsq_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \
+                                    double*);                                                  \
+  template void group_scale_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \
+                                    const double*, T*);                                        \
+  template void group_sumsq_ids<T>(const T*, const std::int64_t*, std::int64_t, double*);      \
+  template void group_scale_ids<T>(const T*, const std::int64_t*, std::int64_t, const double*, \
+                                   T*);
+LKREG_INSTANTIATE(float)
+LKREG_INSTANTIATE(double)
+#undef LKREG_INSTANTIATE
+
+}  // namespace lkreg

@@ -1,0 +1,21 @@
+// Serial element-wise prox kernels over one range, one copy per SIMD level (prox_simd.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "dispatch.hpp"
+
+#define LKREG_DECLARE_PROX_KERNELS(isa)                                                       \
+  namespace lkreg::isa {                                                                      \
+  template <class T> void soft_threshold_kernel(const T* x, T t, T c, T* y, std::int64_t n);  \
+  template <class T>                                                                          \
+  void soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
+  template <class T> void hard_threshold_kernel(const T* x, T t, T* y, std::int64_t n);       \
+  template <class T>                                                                          \
+  void hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
+  template <class T> void scale_kernel(const T* x, T c, T* y, std::int64_t n);                \
+  template <class T>                                                                          \
+  void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n);                \
+  }
+LKREG_FOR_EACH_ISA(LKREG_DECLARE_PROX_KERNELS)
+#undef LKREG_DECLARE_PROX_KERNELS

@@ -1,0 +1,175 @@
+// Element-wise proximal operators; compiled once per SIMD level (see dispatch.hpp).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "prox_kernels.hpp"
+#include "simd_math.hpp"
+
+namespace lkreg::LKREG_ISA {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <class T>
+inline T soft(T x, T t, T c) {
+  const T a = std::fabs(x) - t;
+  // a <= 0 -> signed zero; NaN (from x or t) falls through and propagates
+  return a > 0 ? c * std::copysign(a, x) : (a <= 0 ? std::copysign(T(0), x) : a);
+}
+
+template <class T>
+inline T hard(T x, T t) {
+  return std::fabs(x) <= t ? T(0) : x;
+}
+
+// The Lk prox is solved for a = |x| in the scaled variable u = z / a:
+//   minimize 0.5 (u - 1)^2 + tau' u^k,  tau' = tau * a^(k-2),  u in [0, 1],
+// where every quantity is O(1) whatever the magnitude of x (and a = inf gives tau' = 0, u = 1;
+// a = 0 gives tau' = inf, u = 0). For k < 1 the minimizer is 0 exactly when
+// tau' >= zero_from[k] (ties go to 0); above that it is the largest root of
+// u - 1 + tau' k u^(k-1) = 0, which Newton reaches from u = 1 monotonically.
+
+// k = 1/2 with s = sqrt(u): s^3 - s + tau'/2 = 0. Zero iff tau' >= (2/3)^(3/2).
+inline double prox_half_scaled(double tau_s) {
+  double s = 1.0;
+  for (int it = 0; it < 8; ++it) s -= (s * s * s - s + 0.5 * tau_s) / (3.0 * s * s - 1.0);
+  return tau_s >= 0.5443310539518174 ? 0.0 : s * s;
+}
+
+// k = 2/3 with s = u^(1/3): s^4 - s + 2 tau'/3 = 0. Zero iff tau' >= 3/2 * 2^(-4/3).
+inline double prox_two_thirds_scaled(double tau_s) {
+  double s = 1.0;
+  for (int it = 0; it < 8; ++it) {
+    const double s3 = s * s * s;
+    s -= (s3 * s - s + (2.0 / 3.0) * tau_s) / (4.0 * s3 - 1.0);
+  }
+  return tau_s >= 0.5952753944880749 ? 0.0 : s * s * s;
+}
+
+// Any other k: safeguarded Newton (bisection when a step leaves the bracket). Scalar.
+inline double prox_general_scaled(double tau_s, double k, double zero_from) {
+  if (!(tau_s < kInf)) return 0.0;
+  if (tau_s == 0) return 1.0;
+  double lo = 0.0, hi = 1.0;
+  if (k < 1) {
+    if (tau_s >= zero_from) return 0.0;
+    // the nonzero stationary point at the threshold: h < 0 there, the root lies above
+    lo = std::pow(2.0 * tau_s * (1.0 - k), 1.0 / (2.0 - k));
+  }
+  double u = 1.0;
+  for (int it = 0; it < 200; ++it) {
+    const double p = std::pow(u, k - 2.0);
+    const double h = u - 1.0 + tau_s * k * p * u;
+    if (h > 0) hi = u; else lo = u;
+    const double dh = 1.0 + tau_s * k * (k - 1.0) * p;
+    double next = u - h / dh;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::fabs(next - u) <= 1e-16 * u || hi - lo <= 1e-16 * hi) return next;
+    u = next;
+  }
+  return u;
+}
+
+template <class T>
+inline T with_sign_of(double magnitude, T x) {
+  return std::copysign(static_cast<T>(magnitude), x);
+}
+
+}  // namespace
+
+template <class T>
+void soft_threshold_kernel(const T* x, T t, T c, T* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] = soft(x[i], t, c);
+}
+
+template <class T>
+void soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] = soft(x[i], t[i], T(1));
+}
+
+template <class T>
+void hard_threshold_kernel(const T* x, T t, T* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] = hard(x[i], t);
+}
+
+template <class T>
+void hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] = hard(x[i], t[i]);
+}
+
+template <class T>
+void scale_kernel(const T* x, T c, T* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] = c * x[i];
+}
+
+// tau > 0 and k not in {1, 2} (the drivers route those to soft_threshold and scale).
+template <class T>
+void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
+  if (k == 0.5) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      const double u = prox_half_scaled(tau / (a * std::sqrt(a)));
+      y[i] = a != a ? x[i] : with_sign_of(a * u, x[i]);
+    }
+  } else if (k == 1.5) {  // z + 1.5 tau sqrt(z) = a: a quadratic in sqrt(z)
+    const double b = 1.5 * tau;
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      const double s = 2.0 * a / (b + std::sqrt(b * b + 4.0 * a));
+      y[i] = with_sign_of(a == kInf ? a : s * s, x[i]);
+    }
+  } else if (k == 3.0) {  // z + 3 tau z^2 = a
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      const double z = 2.0 * a / (1.0 + std::sqrt(1.0 + 12.0 * tau * a));
+      y[i] = with_sign_of(a == kInf ? a : z, x[i]);
+    }
+  } else if (std::fabs(k - 2.0 / 3.0) < 1e-15) {
+    const PowFixed pow_k_minus_2(k - 2.0);
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      const double u = prox_two_thirds_scaled(tau * pow_k_minus_2(a));
+      y[i] = a != a ? x[i] : with_sign_of(a * u, x[i]);
+    }
+  } else {
+    // zero_from = C^-(2-k) with C = (2(1-k))^(1/(2-k)) + k (2(1-k))^((k-1)/(2-k)), for k < 1
+    double zero_from = kInf;
+    if (k < 1) {
+      const double m = 2.0 * (1.0 - k);
+      const double c = std::pow(m, 1.0 / (2.0 - k)) + k * std::pow(m, (k - 1.0) / (2.0 - k));
+      zero_from = std::pow(c, -(2.0 - k));
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      if (a != a) {
+        y[i] = x[i];
+        continue;
+      }
+      const double u = prox_general_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
+      y[i] = with_sign_of(a == kInf ? a : a * u, x[i]);
+    }
+  }
+}
+
+#define LKREG_INSTANTIATE(T)                                                               \
+  template void soft_threshold_kernel<T>(const T*, T, T, T*, std::int64_t);                \
+  template void soft_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
+  template void hard_threshold_kernel<T>(const T*, T, T*, std::int64_t);                   \
+  template void hard_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
+  template void scale_kernel<T>(const T*, T, T*, std::int64_t);                            \
+  template void lk_prox_kernel<T>(const T*, double, double, T*, std::int64_t);
+LKREG_INSTANTIATE(float)
+LKREG_INSTANTIATE(double)
+#undef LKREG_INSTANTIATE
+
+}  // namespace lkreg::LKREG_ISA
