@@ -69,16 +69,18 @@ def test_matches_numpy_formula(pen, dtype, n, simd_level):
     w = random_weights(n, dtype)
     expected_value, expected_grad = reference_value(pen, w), reference_grad(pen, w)
 
+    # float64 accumulation; float32 terms may round once in float32 (sqrt for k = 1/2, 3/2)
+    value_rel = 3e-7 if dtype == np.float32 else 1e-12
     value = pen.value(w)
     assert isinstance(value, float)
-    assert value == pytest.approx(expected_value, rel=1e-12, abs=1e-300)
+    assert value == pytest.approx(expected_value, rel=value_rel, abs=1e-300)
 
     g = pen.grad(w)
     assert g.dtype == dtype and g.shape == w.shape
     np.testing.assert_allclose(g, expected_grad.astype(dtype), **tolerances(dtype))
 
     v2, g2 = pen.value_and_grad(w)
-    assert v2 == pytest.approx(expected_value, rel=1e-12, abs=1e-300)
+    assert v2 == pytest.approx(expected_value, rel=value_rel, abs=1e-300)
     np.testing.assert_array_equal(bits(g2), bits(g))  # one pass or two: the same gradient
 
     base = random_weights(n, dtype, seed=1)
