@@ -5,6 +5,7 @@ namespace py = pybind11;
 
 namespace lkreg::bind {
 void bind_config(py::module_& m);
+void bind_dropout(py::module_& m);
 void bind_penalties(py::module_& m);
 void bind_prox(py::module_& m);
 void bind_stream(py::module_& m);
@@ -14,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "lkreg's compiled kernels (private: use the lkreg package)";
   m.attr("__version__") = LKREG_VERSION;
   lkreg::bind::bind_config(m);
+  lkreg::bind::bind_dropout(m);
   lkreg::bind::bind_penalties(m);
   lkreg::bind::bind_prox(m);
   lkreg::bind::bind_stream(m);

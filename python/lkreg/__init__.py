@@ -6,6 +6,15 @@ C++ kernels. See ``lkreg.show_config()`` for how this build runs.
 
 from . import _core
 from ._config import _apply_simd_environment, get_num_threads, set_num_threads, show_config
+from ._dropout import (
+    Dropout,
+    alpha_dropout,
+    drop_connect,
+    dropout,
+    dropout_backward,
+    dropout_mask,
+    philox4x32_10,
+)
 from .penalties import L0, L1, L2, ElasticNet, GroupL2, Lk, Penalty
 from .prox import hard_threshold, soft_threshold, weight_decay
 
@@ -29,4 +38,11 @@ __all__ = [
     "soft_threshold",
     "hard_threshold",
     "weight_decay",
+    "philox4x32_10",
+    "dropout_mask",
+    "dropout",
+    "dropout_backward",
+    "alpha_dropout",
+    "drop_connect",
+    "Dropout",
 ]
