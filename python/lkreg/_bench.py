@@ -75,6 +75,7 @@ class Result:
     n: int
     floor: str
     lkreg_s: float
+    elements_per_s: float
     gbps: float
     floor_fraction: float
     vs_numpy: float
@@ -267,9 +268,54 @@ def _prox_cases() -> List[Case]:
     ]
 
 
+def _dropout_cases() -> List[Case]:
+    from ._dropout import dropout, dropout_mask  # noqa: PLC0415
+
+    p = 0.5
+
+    def make_forward(n, dtype):
+        x = _weights(n, dtype)
+        out = np.empty_like(x)
+        rng = np.random.default_rng(1)
+        torch = _torch()
+        tx = torch.from_numpy(x) if torch else None
+
+        def check():
+            # the same mask through NumPy: the kernel's one pass equals x * mask / (1 - p)
+            mask = dropout_mask(x.shape, p, seed=7)
+            return dropout(x, p, seed=7), x * np.where(mask, dtype(1 / (1 - p)), dtype(0))
+
+        return Runners(
+            lkreg=lambda: dropout(x, p, seed=7, out=out),
+            numpy=lambda: x * (rng.random(n) < 1 - p) / (1 - p),
+            torch=(lambda: torch.nn.functional.dropout(tx, p, training=True)) if torch else None,
+            check=check,
+        )
+
+    def make_packed_mask(n, dtype):
+        rng = np.random.default_rng(1)
+
+        def check():
+            packed = dropout_mask(n, p, seed=7, packed=True)
+            bools = dropout_mask(n, p, seed=7)
+            return packed, np.packbits(bools, bitorder="little")
+
+        return Runners(
+            lkreg=lambda: dropout_mask(n, p, seed=7, packed=True),
+            numpy=lambda: np.packbits(rng.random(n) < 1 - p, bitorder="little"),
+            check=check,
+        )
+
+    return [
+        Case("dropout", "copy", 2, make_forward, (np.float32, np.float64)),
+        # writes 1/8 byte per element: its figure of merit is elements/s, not the floor
+        Case("dropout_mask packed", "copy", 1 / 32, make_packed_mask),
+    ]
+
+
 def all_cases() -> List[Case]:
     """Every benchmarked kernel, family by family."""
-    return _penalty_cases() + _prox_cases()
+    return _penalty_cases() + _prox_cases() + _dropout_cases()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,6 +403,7 @@ def run(
                         n=n,
                         floor=case.floor,
                         lkreg_s=ours.median,
+                        elements_per_s=n / ours.median,
                         gbps=gbps,
                         floor_fraction=gbps / fl[case.floor],
                         vs_numpy=numpy_t.median / ours.median,
@@ -378,7 +425,7 @@ def run(
     }
 
 
-HEADER = f"{'kernel':<26}{'dtype':>8}{'n':>10}{'lkreg':>11}{'GB/s':>8}{'floor':>7}{'x numpy':>9}{'x torch':>9}{'N/1 thr':>9}  note"
+HEADER = f"{'kernel':<26}{'dtype':>8}{'n':>10}{'lkreg':>11}{'Gel/s':>7}{'GB/s':>8}{'floor':>7}{'x numpy':>9}{'x torch':>9}{'N/1 thr':>9}  note"
 
 
 def format_row(r: Result) -> str:
@@ -388,7 +435,7 @@ def format_row(r: Result) -> str:
     torch = f"{r.vs_torch:.1f}" if r.vs_torch is not None else "-"
     scaling = f"{r.thread_scaling:.2f}" if r.thread_scaling is not None else ""
     return (
-        f"{r.kernel:<26}{r.dtype:>8}{r.n:>10}{t(r.lkreg_s):>11}{r.gbps:>8.1f}{r.floor_fraction:>6.0%} "
+        f"{r.kernel:<26}{r.dtype:>8}{r.n:>10}{t(r.lkreg_s):>11}{r.elements_per_s / 1e9:>7.2f}{r.gbps:>8.1f}{r.floor_fraction:>6.0%} "
         f"{r.vs_numpy:>8.1f}{torch:>9}{scaling:>9}  {r.note}"
     )
 
