@@ -63,57 +63,57 @@ std::int64_t group_count(const std::int64_t* ids, std::int64_t n) {
   return hi + 1;
 }
 
+// y = op(x, t) for a threshold t that is a scalar or an array of x's shape.
+template <class ScalarOp, class ArrayOp>
+py::array threshold(const py::array& x, const py::object& t, const py::object& out,
+                    ScalarOp scalar_op, ArrayOp array_op) {
+  const Float f = input(x, "x");
+  py::array y = output(out, x, "out", "x");
+  if (py::isinstance<py::array>(t)) {
+    const py::array ta = py::reinterpret_borrow<py::array>(t);
+    check_threshold_array(ta, x, y);
+    with_float(f, [&](auto tag) {
+      using T = decltype(tag);
+      py::gil_scoped_release nogil;
+      array_op(data<T>(x), data<T>(ta), mutable_data<T>(y), size(x));
+    });
+  } else {
+    const double tv = t.cast<double>();
+    with_float(f, [&](auto tag) {
+      using T = decltype(tag);
+      py::gil_scoped_release nogil;
+      scalar_op(data<T>(x), static_cast<T>(tv), mutable_data<T>(y), size(x));
+    });
+  }
+  return y;
+}
+
 }  // namespace
 
 void bind_prox(py::module_& m) {
   m.def(
       "soft_threshold",
       [](const py::array& x, const py::object& t, const py::object& out, double c) {
-        const Float f = input(x, "x");
-        py::array y = output(out, x, "out", "x");
-        if (py::isinstance<py::array>(t)) {
-          py::array ta = py::reinterpret_borrow<py::array>(t);
-          check_threshold_array(ta, x, y);
-          with_float(f, [&](auto tag) {
-            using T = decltype(tag);
-            py::gil_scoped_release nogil;
-            soft_threshold_weighted<T>(data<T>(x), data<T>(ta), mutable_data<T>(y), size(x));
-          });
-        } else {
-          const double tv = t.cast<double>();
-          with_float(f, [&](auto tag) {
-            using T = decltype(tag);
-            py::gil_scoped_release nogil;
-            soft_threshold<T>(data<T>(x), static_cast<T>(tv), static_cast<T>(c),
-                              mutable_data<T>(y), size(x));
-          });
-        }
-        return y;
+        return threshold(
+            x, t, out,
+            [c](const auto* xp, auto tv, auto* yp, std::int64_t n) {
+              soft_threshold(xp, tv, static_cast<decltype(tv)>(c), yp, n);
+            },
+            [](const auto* xp, const auto* tp, auto* yp, std::int64_t n) {
+              soft_threshold_weighted(xp, tp, yp, n);
+            });
       },
       "x"_a.noconvert(), "t"_a, "out"_a = py::none(), "c"_a = 1.0);
 
   m.def(
       "hard_threshold",
       [](const py::array& x, const py::object& t, const py::object& out) {
-        const Float f = input(x, "x");
-        py::array y = output(out, x, "out", "x");
-        if (py::isinstance<py::array>(t)) {
-          py::array ta = py::reinterpret_borrow<py::array>(t);
-          check_threshold_array(ta, x, y);
-          with_float(f, [&](auto tag) {
-            using T = decltype(tag);
-            py::gil_scoped_release nogil;
-            hard_threshold_weighted<T>(data<T>(x), data<T>(ta), mutable_data<T>(y), size(x));
-          });
-        } else {
-          const double tv = t.cast<double>();
-          with_float(f, [&](auto tag) {
-            using T = decltype(tag);
-            py::gil_scoped_release nogil;
-            hard_threshold<T>(data<T>(x), static_cast<T>(tv), mutable_data<T>(y), size(x));
-          });
-        }
-        return y;
+        return threshold(
+            x, t, out,
+            [](const auto* xp, auto tv, auto* yp, std::int64_t n) { hard_threshold(xp, tv, yp, n); },
+            [](const auto* xp, const auto* tp, auto* yp, std::int64_t n) {
+              hard_threshold_weighted(xp, tp, yp, n);
+            });
       },
       "x"_a.noconvert(), "t"_a, "out"_a = py::none());
 
