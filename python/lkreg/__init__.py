@@ -17,6 +17,7 @@ from ._dropout import (
 )
 from .penalties import L0, L1, L2, ElasticNet, GroupL2, Lk, Penalty
 from .prox import hard_threshold, soft_threshold, weight_decay
+from . import optim
 
 __version__: str = _core.__version__
 

@@ -64,3 +64,66 @@ def group_scale_ids(
 def stream_copy(x: np.ndarray, y: np.ndarray) -> None: ...
 def stream_scale(x: np.ndarray, c: float) -> None: ...
 def stream_sum(x: np.ndarray) -> float: ...
+
+# optimizers: one fused in-place pass per parameter (None where an option is off)
+class FusedProx:
+    none: FusedProx
+    soft: FusedProx
+    hard: FusedProx
+
+class FusedPenalty:
+    def __init__(
+        self,
+        gradient: Optional[PenaltyParams] = None,
+        prox: FusedProx = ...,
+        threshold: float = 0.0,
+        scale: float = 1.0,
+    ) -> None: ...
+    @property
+    def gradient(self) -> Optional[PenaltyParams]: ...
+    @property
+    def prox(self) -> FusedProx: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def scale(self) -> float: ...
+
+def sgd_step(
+    param: np.ndarray, grad: np.ndarray, momentum_buffer: Optional[np.ndarray], first_step: bool,
+    lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool,
+    penalty: FusedPenalty = ...,
+) -> None: ...
+def adam_step(
+    param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+    max_exp_avg_sq: Optional[np.ndarray], step: int, lr: float, beta1: float, beta2: float,
+    eps: float, weight_decay: float, decoupled_weight_decay: bool, penalty: FusedPenalty = ...,
+) -> None: ...
+def rmsprop_step(
+    param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_avg: Optional[np.ndarray],
+    momentum_buffer: Optional[np.ndarray], lr: float, alpha: float, eps: float,
+    weight_decay: float, momentum: float, penalty: FusedPenalty = ...,
+) -> None: ...
+def adagrad_step(
+    param: np.ndarray, grad: np.ndarray, sum: np.ndarray, step: int, lr: float, lr_decay: float,
+    weight_decay: float, eps: float, penalty: FusedPenalty = ...,
+) -> None: ...
+def ftrl_step(
+    param: np.ndarray, grad: np.ndarray, z: np.ndarray, n: np.ndarray, alpha: float, beta: float,
+    l1: float, l2: float, penalty: FusedPenalty = ...,
+) -> None: ...
+
+# dropout
+def philox4x32_10(counter: np.ndarray, key: np.ndarray) -> np.ndarray: ...
+def dropout_mask(
+    n: int, p: float, seed: int, stream: int, offset: int, packed: bool
+) -> np.ndarray: ...
+def dropout(
+    x: np.ndarray, p: float, seed: int, stream: int, offset: int,
+    out: Optional[np.ndarray] = None, return_mask: bool = False,
+) -> Union[np.ndarray, tuple[np.ndarray, np.ndarray]]: ...
+def alpha_dropout(
+    x: np.ndarray, p: float, seed: int, stream: int, offset: int, out: Optional[np.ndarray] = None
+) -> np.ndarray: ...
+def dropout_backward(
+    grad: np.ndarray, mask: np.ndarray, p: float, out: Optional[np.ndarray] = None
+) -> np.ndarray: ...
