@@ -27,11 +27,11 @@ import numpy as np
 import pytest
 
 import lkreg
-from lkreg import _core
+from lkreg import _bench, _core
 
 N = 2**24
 THREADS = 2
-LR, BETAS, EPS, WD, MOMENTUM = 1e-3, (0.9, 0.999), 1e-8, 1e-2, 0.9
+LR, BETAS, EPS, WD, MOMENTUM = _bench.LR, _bench.BETAS, _bench.EPS, _bench.WD, _bench.MOMENTUM
 STREAMS = {"AdamW": 7, "SGD-momentum": 5, "Adam-amsgrad": 9, "RMSprop": 5, "Adagrad": 5}
 _medians = {}  # (group, impl) -> seconds, for the closing table
 _floor_during = {}  # (group, impl) -> the cold scale floor timed between that test's rounds
@@ -87,32 +87,14 @@ def run(benchmark, group, impl, fn, rounds=15, cold=True):
             _floor_during[group, impl] = float(np.median(_flush_times))
 
 
-# --- NumPy in place: the fewest temporaries NumPy allows --------------------------------------
+# --- NumPy in place: lkreg bench's implementations (the fewest temporaries NumPy allows) ------
 
 
 def numpy_adamw(p, g, m, v, tmp, step=10):
-    bc1, bc2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
-    p *= np.float32(1 - LR * WD)
-    m *= np.float32(BETAS[0])
-    np.multiply(g, np.float32(1 - BETAS[0]), out=tmp)
-    m += tmp
-    v *= np.float32(BETAS[1])
-    np.multiply(g, g, out=tmp)
-    tmp *= np.float32(1 - BETAS[1])
-    v += tmp
-    np.sqrt(v, out=tmp)
-    tmp /= np.float32(math.sqrt(bc2))
-    tmp += np.float32(EPS)
-    np.divide(m, tmp, out=tmp)
-    tmp *= np.float32(-LR / bc1)
-    p += tmp
+    _bench.numpy_adam_step(p, g, m, v, tmp, step, WD, decoupled=True)
 
 
-def numpy_sgd_momentum(p, g, buf, tmp):
-    buf *= np.float32(MOMENTUM)
-    buf += g
-    np.multiply(buf, np.float32(LR), out=tmp)
-    p -= tmp
+numpy_sgd_momentum = _bench.numpy_sgd_momentum_step
 
 
 # --- the steps -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ differs is not timed (``BenchmarkMismatch``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -313,9 +314,137 @@ def _dropout_cases() -> List[Case]:
     ]
 
 
+# Optimizer steps: the hyper-parameters of the benchmarks, and the in-place NumPy steps a user
+# would write (the fewest temporaries NumPy allows).
+LR, BETAS, EPS, WD, MOMENTUM = 1e-3, (0.9, 0.999), 1e-8, 1e-2, 0.9
+
+
+def numpy_adam_step(p, g, m, v, tmp, step, weight_decay=0.0, decoupled=False):
+    """torch's Adam (coupled weight_decay) or AdamW (decoupled) step, in place."""
+    dt = p.dtype.type
+    bc1, bc2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
+    if decoupled:
+        p *= dt(1 - LR * weight_decay)
+    elif weight_decay:
+        g = g + dt(weight_decay) * p
+    m *= dt(BETAS[0])
+    np.multiply(g, dt(1 - BETAS[0]), out=tmp)
+    m += tmp
+    v *= dt(BETAS[1])
+    np.multiply(g, g, out=tmp)
+    tmp *= dt(1 - BETAS[1])
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp /= dt(math.sqrt(bc2))
+    tmp += dt(EPS)
+    np.divide(m, tmp, out=tmp)
+    tmp *= dt(-LR / bc1)
+    p += tmp
+
+
+def numpy_sgd_momentum_step(p, g, buf, tmp):
+    """torch's SGD with momentum (no dampening, buffer already started), in place."""
+    dt = p.dtype.type
+    buf *= dt(MOMENTUM)
+    buf += g
+    np.multiply(buf, dt(LR), out=tmp)
+    p -= tmp
+
+
+def _optim_cases() -> List[Case]:
+    from . import optim  # noqa: PLC0415
+
+    def torch_step(kind, p, g, **flags):
+        torch = _torch()
+        if torch is None:
+            return None
+        tp = torch.from_numpy(p)
+        tp.grad = torch.from_numpy(g)
+        if kind == "SGD":
+            opt = torch.optim.SGD([tp], lr=LR, momentum=MOMENTUM, **flags)
+        else:
+            opt = getattr(torch.optim, kind)([tp], lr=LR, betas=BETAS, eps=EPS, weight_decay=WD, **flags)
+        opt.step()  # the state is allocated outside the timing
+        return opt.step
+
+    def make_adam(kind):
+        decoupled = kind == "AdamW"
+
+        def make(n, dtype):
+            p, g = _weights(n, dtype), _weights(n, dtype, seed=1)
+            opt = getattr(optim, kind)([p], lr=LR, betas=BETAS, eps=EPS, weight_decay=WD)
+            m, v, tmp = np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
+            pn = p.copy()
+
+            def check():  # the first step from the same state
+                p1, pn1 = p.copy(), p.copy()
+                getattr(optim, kind)([p1], lr=LR, betas=BETAS, eps=EPS, weight_decay=WD).step([g])
+                numpy_adam_step(pn1, g, np.zeros_like(p), np.zeros_like(p), np.empty_like(p), 1, WD, decoupled)
+                return p1, pn1
+
+            return Runners(
+                lkreg=lambda: opt.step([g]),
+                numpy=lambda: numpy_adam_step(pn, g, m, v, tmp, 10, WD, decoupled),
+                torch=torch_step(kind, p.copy(), g, foreach=True),
+                rtol=1e-5,
+                atol=1e-7,
+                check=check,
+            )
+
+        return make
+
+    def make_sgd(n, dtype):
+        p, g = _weights(n, dtype), _weights(n, dtype, seed=1)
+        opt = optim.SGD([p], lr=LR, momentum=MOMENTUM)
+        opt.step([g])
+        buf, tmp, pn = g.copy(), np.empty_like(p), p.copy()
+
+        def check():  # the second step (momentum buffer started) from the same state
+            p1 = p.copy()
+            o = optim.SGD([p1], lr=LR, momentum=MOMENTUM)
+            o.step([g])
+            pn1 = p1.copy()
+            o.step([g])
+            numpy_sgd_momentum_step(pn1, g, g.copy(), np.empty_like(p))
+            return p1, pn1
+
+        return Runners(
+            lkreg=lambda: opt.step([g]),
+            numpy=lambda: numpy_sgd_momentum_step(pn, g, buf, tmp),
+            torch=torch_step("SGD", p.copy(), g, foreach=True),
+            rtol=1e-6,
+            atol=1e-7,
+            check=check,
+        )
+
+    def make_fused(kind, make):
+        """The same step against torch's fused=True (a one-pass CPU kernel) as the torch column."""
+
+        def fused(n, dtype):
+            runners = make(n, dtype)
+            p, g = _weights(n, dtype), _weights(n, dtype, seed=1)
+            try:
+                runners.torch = torch_step(kind, p, g, fused=True)
+            except RuntimeError:  # a torch without fused CPU kernels
+                runners.torch = None
+            return runners
+
+        return fused
+
+    return [
+        # bytes: SGD-momentum reads p, g, buf and writes p, buf; Adam(W) reads p, g, m, v and
+        # writes p, m, v
+        Case("SGD-momentum step", "copy", 5, make_sgd),
+        Case("SGD-momentum vs fused", "copy", 5, make_fused("SGD", make_sgd)),
+        Case("Adam step", "copy", 7, make_adam("Adam")),
+        Case("AdamW step", "copy", 7, make_adam("AdamW")),
+        Case("AdamW vs fused", "copy", 7, make_fused("AdamW", make_adam("AdamW"))),
+    ]
+
+
 def all_cases() -> List[Case]:
     """Every benchmarked kernel, family by family."""
-    return _penalty_cases() + _prox_cases() + _dropout_cases()
+    return _penalty_cases() + _prox_cases() + _dropout_cases() + _optim_cases()
 
 
 # ---------------------------------------------------------------------------------------------
