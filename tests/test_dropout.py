@@ -85,8 +85,11 @@ def spec_mask(n, p, seed, stream=0, offset=0):
 
 
 def spec_dropout(x, mask, p):
+    """y = x * mask / (1 - p) as IEEE products: x * (scale if kept else 0), scale rounded once."""
     scale = x.dtype.type(1 / (1 - p))
-    return np.where(mask.reshape(x.shape), x * scale, x.dtype.type(0))
+    factor = np.where(mask.reshape(x.shape), scale, x.dtype.type(0)).astype(x.dtype)
+    with np.errstate(invalid="ignore"):  # inf * 0
+        return x * factor
 
 
 DRAWS = [  # (seed, stream, offset): small, >= 2**32, offsets not multiples of 4 or 8
@@ -109,7 +112,11 @@ def test_philox_known_answers(counter, key, expected):
     np.testing.assert_array_equal(got, np.array(expected, np.uint32))
 
 
-@pytest.mark.parametrize("shape", [(0, 4), (1, 4), (5, 4), (3, 7, 4), (100_003, 4)])
+@pytest.mark.parametrize(
+    "shape",
+    # vector groups of 8 and 16 counters, steps of 32 and 128, and the tails around them
+    [(0, 4), (1, 4), (5, 4), (3, 7, 4), (15, 4), (16, 4), (17, 4), (129, 4), (100_003, 4)],
+)
 def test_philox_matches_numpy_reference(shape, simd_level):
     rng = np.random.default_rng(sum(shape))
     counters = rng.integers(0, 2**32, size=shape, dtype=np.uint32)
@@ -368,14 +375,26 @@ def test_dropout_matches_formula(n, dtype, simd_level):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_dropped_special_values_are_zero_and_kept_ones_propagate(dtype):
+def test_special_values_follow_ieee_products(dtype):
+    """y = x * (scale if kept else 0): a dropped NaN or inf gives NaN, a dropped finite x a zero
+    with x's sign; kept values are x * scale. The same for every way to drop."""
     n = 4000
-    x = np.resize(np.array([np.inf, -np.inf, np.nan, -0.0, 1.0], dtype), n)
+    x = np.resize(np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1.0, -1.0], dtype), n)
     mask = dropout_mask(n, 0.5, seed=4)
-    y = dropout(x, 0.5, seed=4)
-    assert np.all(bits(y[~mask]) == 0)  # +0.0 exactly, NaN and inf included
+    dropped = np.resize(np.array([np.nan, np.nan, np.nan, -0.0, 0.0, 0.0, -0.0], dtype), n)
     with np.errstate(invalid="ignore"):
-        np.testing.assert_array_equal(y[mask], x[mask] * dtype(2))
+        expected = np.where(mask, x * dtype(2), dropped)
+    packed = np.packbits(mask, bitorder="little")
+    for y in (
+        dropout(x, 0.5, seed=4),
+        dropout(x, 0.5, seed=4, return_mask=True)[0],
+        drop_connect(x, 0.5, seed=4),
+        dropout_backward(x, mask, 0.5),
+        dropout_backward(x, packed, 0.5),
+    ):
+        np.testing.assert_array_equal(y, expected)  # NaN where expected is NaN (any payload)
+        signed = ~np.isnan(expected)
+        np.testing.assert_array_equal(np.signbit(y[signed]), np.signbit(expected[signed]))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -443,7 +462,7 @@ def test_backward_from_stored_masks(n, dtype, simd_level):
     _, mask = dropout(x, p, return_mask=True, **kw)
     packed = dropout_mask(n, p, packed=True, **kw)
     np.testing.assert_array_equal(packed, np.packbits(mask.ravel(), bitorder="little"))
-    expected = spec_dropout(grad, mask, p)  # grad * mask / (1 - p), dropped exactly 0
+    expected = spec_dropout(grad, mask, p)  # grad * (scale if kept else 0)
     for stored in (mask, packed):
         np.testing.assert_array_equal(bits(dropout_backward(grad, stored, p)), bits(expected))
     # the recomputing backward (same call on the gradient) is the same
@@ -644,6 +663,14 @@ def test_bad_seed_stream_offset(name, value, error):
         with pytest.raises(error, match=rf"\b{name}\b"):
             call()
     np.testing.assert_array_equal(x, before)
+
+
+def test_offset_must_be_below_2_to_the_64_even_for_empty_arrays():
+    with pytest.raises(ValueError, match=r"\boffset\b"):
+        dropout_mask(0, 0.5, seed=1, offset=2**64)
+    with pytest.raises(ValueError, match=r"\bseed\b"):
+        dropout(np.ones(0), 0.5, seed=2**64)
+    assert dropout_mask(0, 0.5, seed=2**64 - 1, stream=2**64 - 1, offset=2**64 - 1).shape == (0,)
 
 
 def test_offset_plus_size_past_2_to_the_64():

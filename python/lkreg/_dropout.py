@@ -49,6 +49,8 @@ ShapeLike = Union[int, Tuple[int, ...]]
 
 def _probability(p: object) -> float:
     """A drop probability in [0, 1), else TypeError/ValueError naming p."""
+    if type(p) is float and 0.0 <= p < 1.0:  # the common case first: small arrays pay per call
+        return p
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"p must be a real number, got {type(p).__name__}")
     value = float(p)
@@ -59,6 +61,8 @@ def _probability(p: object) -> float:
 
 def _uint64(value: object, name: str) -> int:
     """An int in [0, 2**64), else TypeError/ValueError naming ``name``."""
+    if type(value) is int and 0 <= value < _UINT64_LIMIT:  # the common case first
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an int, got bool")
     try:
@@ -71,6 +75,16 @@ def _uint64(value: object, name: str) -> int:
 
 
 def _draw_args(seed: object, stream: object, offset: object, size: int) -> Tuple[int, int, int]:
+    if (
+        type(seed) is int
+        and type(stream) is int
+        and type(offset) is int
+        and 0 <= seed < _UINT64_LIMIT
+        and 0 <= stream < _UINT64_LIMIT
+        and 0 <= offset < _UINT64_LIMIT
+        and offset + size <= _UINT64_LIMIT
+    ):  # the common case first
+        return seed, stream, offset
     seed_ = _uint64(seed, "seed")
     stream_ = _uint64(stream, "stream")
     offset_ = _uint64(offset, "offset")
@@ -80,6 +94,8 @@ def _draw_args(seed: object, stream: object, offset: object, size: int) -> Tuple
 
 
 def _shape(shape: object) -> Tuple[int, ...]:
+    if type(shape) is int and shape >= 0:  # the common case first
+        return (shape,)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
     try:
@@ -164,9 +180,10 @@ def dropout(
     """Inverted dropout ``y = x * mask / (1 - p)`` in one pass over ``x``.
 
     Each element is kept with probability ``1 - p`` and scaled by ``1 / (1 - p)`` so that the
-    expectation is unchanged; dropped elements are exactly 0 (a select, so a dropped inf or NaN
-    gives 0, not NaN). The scale is rounded once to ``x``'s dtype: ``y = x * dtype(1 / (1 - p))``.
-    ``p == 0`` is the identity.
+    expectation is unchanged. The mask enters as a factor, as in torch:
+    ``y = x * (dtype(1 / (1 - p)) if kept else 0)``, the scale rounded once to ``x``'s dtype and
+    the product an IEEE one, so a dropped finite element becomes a zero of its sign and a dropped
+    inf or NaN becomes NaN. ``p == 0`` is the identity.
 
     The backward pass is the same call on the upstream gradient, with the same ``p``, ``seed``,
     ``stream`` and ``offset``.
@@ -215,6 +232,9 @@ def dropout_backward(
     grad: Any, mask: Any, p: float, out: Optional[np.ndarray] = None
 ) -> np.ndarray:
     """Backward pass of :func:`dropout` from a stored mask: ``grad * mask / (1 - p)``.
+
+    Computed as :func:`dropout` computes it, ``grad * (dtype(1 / (1 - p)) if kept else 0)``, so a
+    dropped inf or NaN gradient gives NaN.
 
     Parameters
     ----------
@@ -300,7 +320,8 @@ def drop_connect(
 
     This is :func:`dropout` applied to a weight array ``w`` (of any shape, e.g. a layer's
     ``(n_out, n_in)`` matrix): each weight is kept with probability ``1 - p`` and scaled by
-    ``1 / (1 - p)``, so evaluation uses ``w`` unchanged. Multiply the returned weights with the
+    ``1 / (1 - p)`` (``w * (dtype(1 / (1 - p)) if kept else 0)``, IEEE products as in
+    :func:`dropout`), so evaluation uses ``w`` unchanged. Multiply the returned weights with the
     layer's input in training; the gradient with respect to ``w`` is ``drop_connect`` of the
     weight gradient with the same arguments.
 

@@ -32,7 +32,8 @@ void dropout_mask(const DropoutStream& s, double p, std::uint8_t* mask, std::int
 // packbits(..., bitorder="little")); (n + 7) / 8 bytes, unused high bits of the last byte 0.
 void dropout_mask_packed(const DropoutStream& s, double p, std::uint8_t* bits, std::int64_t n);
 
-// Inverted dropout in one pass: y = kept ? x * scale : 0 with scale = T(1 / (1 - p)).
+// Inverted dropout in one pass: y = x * (kept ? scale : 0) with scale = T(1 / (1 - p)), IEEE
+// products (a dropped NaN or inf gives NaN, a dropped finite x a signed zero), as torch.
 // y may be x. When mask is not null it also receives the mask as in dropout_mask().
 template <class T>
 void dropout(const DropoutStream& s, double p, const T* x, T* y, std::uint8_t* mask,
@@ -43,7 +44,7 @@ void dropout(const DropoutStream& s, double p, const T* x, T* y, std::uint8_t* m
 template <class T>
 void alpha_dropout(const DropoutStream& s, double p, const T* x, T* y, std::int64_t n);
 
-// y = mask[i] ? g * scale : 0 from a stored mask: one byte per element (nonzero = kept), or
+// y = g * (mask[i] ? scale : 0) from a stored mask: one byte per element (nonzero = kept), or
 // packed as in dropout_mask_packed(). y may be g.
 template <class T>
 void dropout_backward(const std::uint8_t* mask, bool packed, double p, const T* g, T* y,
