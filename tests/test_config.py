@@ -62,3 +62,30 @@ def test_lkreg_simd_environment_rejects_unknown_levels():
 def test_set_simd_level_refuses_levels_the_cpu_lacks():
     with pytest.raises(ValueError, match="level"):
         _core.set_simd_level("avx1024")
+
+
+FORK_SCRIPT = """
+import multiprocessing as mp
+import numpy as np
+import lkreg
+
+w = np.random.default_rng(0).standard_normal(2**21)
+parent = (lkreg.L1(0.1).value(w), lkreg.Lk(1.5, 0.1).grad(w).sum())  # the parent's thread pool exists now
+
+def work(_):
+    return lkreg.L1(0.1).value(w), lkreg.Lk(1.5, 0.1).grad(w).sum(), lkreg.get_num_threads()
+
+with mp.get_context("fork").Pool(2) as pool:
+    results = pool.map(work, range(2))
+assert all(r[:2] == parent for r in results), (results, parent)
+assert all(r[2] == 1 for r in results)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_fork_after_use_does_not_hang_and_gives_the_same_results():
+    # GNU OpenMP's pool does not survive fork(): a forked child must run single-threaded
+    result = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

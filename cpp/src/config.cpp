@@ -6,6 +6,10 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define LKREG_HAVE_ATFORK 1
+#endif
 
 namespace lkreg {
 namespace {
@@ -27,6 +31,15 @@ SimdLevel detect_simd_level() {
 const SimdLevel g_supported = detect_simd_level();
 std::atomic<int> g_active{static_cast<int>(g_supported)};
 std::atomic<int> g_threads{0};  // 0: OpenMP's own limit
+
+// GNU OpenMP's thread pool does not survive fork(): a child that enters a parallel region waits
+// forever for threads that were not copied. So a forked child runs every kernel on its own
+// thread, without entering OpenMP at all.
+std::atomic<bool> g_forked_child{false};
+#if defined(LKREG_HAVE_ATFORK)
+void mark_forked_child() { g_forked_child.store(true, std::memory_order_relaxed); }
+const int g_atfork_registered = pthread_atfork(nullptr, nullptr, &mark_forked_child);
+#endif
 
 }  // namespace
 
@@ -79,6 +92,7 @@ bool openmp_enabled() {
 
 int num_threads() {
 #if defined(_OPENMP)
+  if (g_forked_child.load(std::memory_order_relaxed)) return 1;
   const int limit = omp_get_max_threads();
   const int chosen = g_threads.load(std::memory_order_relaxed);
   return chosen > 0 ? std::min(chosen, limit) : limit;

@@ -57,14 +57,18 @@ double blocked_sum(std::int64_t n, std::int64_t min_parallel, const BlockSum& bl
   if (n <= kReductionBlock) return n > 0 ? block_sum(std::int64_t{0}, n) : 0.0;
   const std::int64_t blocks = (n + kReductionBlock - 1) / kReductionBlock;
   std::vector<double> partial(static_cast<std::size_t>(blocks));
-  const int nt = threads_for(n, min_parallel);
-  (void)nt;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (std::int64_t b = 0; b < blocks; ++b) {
+  const auto sum_block = [&](std::int64_t b) {
     const std::int64_t begin = b * kReductionBlock;
     partial[static_cast<std::size_t>(b)] = block_sum(begin, std::min(n, begin + kReductionBlock));
+  };
+  const int nt = threads_for(n, min_parallel);
+  if (nt <= 1) {  // no OpenMP region at all: see num_threads() on fork
+    for (std::int64_t b = 0; b < blocks; ++b) sum_block(b);
+  } else {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nt)
+#endif
+    for (std::int64_t b = 0; b < blocks; ++b) sum_block(b);
   }
   double total = 0.0;
   for (double s : partial) total += s;

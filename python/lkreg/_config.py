@@ -24,7 +24,8 @@ def set_num_threads(n: int) -> None:
     Notes
     -----
     Results do not depend on the thread count: element-wise kernels are bit-identical, and
-    reductions add fixed blocks in a fixed order.
+    reductions add fixed blocks in a fixed order. A process made by ``fork()`` after lkreg was
+    imported runs on one thread whatever this says (GNU OpenMP does not survive a fork).
     """
     if isinstance(n, bool):
         raise TypeError("n must be an int, got bool")
