@@ -210,22 +210,15 @@ def dropout(
         ``np.packbits(mask.ravel(), bitorder="little")`` for :func:`dropout_backward` if memory
         matters, or call :func:`dropout_mask` with ``packed=True``.
     """
-    if return_mask:
-        x = as_input(x)
-        p = _probability(p)
-        seed_, stream_, offset_ = _draw_args(seed, stream, offset, x.size)
-        return _core.dropout(x, p, seed_, stream_, offset_, out, True)
-    return _dropout(x, p, seed, stream, offset, out)
+    return _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
 
 
-def _dropout(
-    x: Any, p: float, seed: object, stream: object, offset: object, out: Optional[np.ndarray]
-) -> np.ndarray:
-    """:func:`dropout` without the mask."""
+def _kernel_args(
+    x: Any, p: object, seed: object, stream: object, offset: object
+) -> Tuple[np.ndarray, float, int, int, int]:
+    """(x, p, seed, stream, offset) as the dropout kernels take them, each checked."""
     x = as_input(x)
-    p = _probability(p)
-    seed_, stream_, offset_ = _draw_args(seed, stream, offset, x.size)
-    return _core.dropout(x, p, seed_, stream_, offset_, out, False)
+    return (x, _probability(p), *_draw_args(seed, stream, offset, x.size))
 
 
 def dropout_backward(
@@ -301,10 +294,7 @@ def alpha_dropout(
     ndarray
         The result, ``out`` if given.
     """
-    x = as_input(x)
-    p = _probability(p)
-    seed_, stream_, offset_ = _draw_args(seed, stream, offset, x.size)
-    return _core.alpha_dropout(x, p, seed_, stream_, offset_, out)
+    return _core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out)
 
 
 def drop_connect(
@@ -341,7 +331,7 @@ def drop_connect(
     ndarray
         The masked, rescaled weights, ``out`` if given.
     """
-    return _dropout(w, p, seed, stream, offset, out)
+    return dropout(w, p, seed=seed, stream=stream, offset=offset, out=out)
 
 
 class Dropout:
@@ -418,7 +408,7 @@ class Dropout:
             self._last = None
             return x if isinstance(x, np.ndarray) else np.asarray(x)
         x = as_input(x)
-        y = _dropout(x, self.p, self.seed, self.stream, self.offset, out)
+        y = dropout(x, self.p, seed=self.seed, stream=self.stream, offset=self.offset, out=out)
         self._last = (self.offset, x.shape)
         self.offset += x.size
         return y
@@ -450,7 +440,7 @@ class Dropout:
             raise ValueError(
                 f"grad must have shape {shape} like the last forward's input, got {grad.shape}"
             )
-        return _dropout(grad, self.p, self.seed, self.stream, offset, out)
+        return dropout(grad, self.p, seed=self.seed, stream=self.stream, offset=offset, out=out)
 
     def __repr__(self) -> str:
         mode = "train" if self.training else "eval"
