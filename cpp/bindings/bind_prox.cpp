@@ -164,21 +164,22 @@ void bind_prox(py::module_& m) {
   m.def(
       "group_scale_axis",
       [](const py::array& x, int axis, const py::array_t<double, py::array::c_style>& factor,
-         const py::object& out) {
+         const py::object& out, bool accumulate) {
         const Float f = input(x, "w");
         const AxisView v = axis_view(x, axis);
         if (factor.size() != v.outer * v.inner)
           throw py::value_error("factor must have one entry per group");
-        py::array y = output(out, x, "out", "w");
+        py::array y = accumulate ? inplace(out, x, "g", "w") : output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
           py::gil_scoped_release nogil;
           group_scale_axis<T>(data<T>(x), v.outer, v.len, v.inner, factor.data(),
-                              mutable_data<T>(y));
+                              mutable_data<T>(y), accumulate);
         });
         return y;
       },
-      "w"_a.noconvert(), "axis"_a, "factor"_a.noconvert(), "out"_a = py::none());
+      "w"_a.noconvert(), "axis"_a, "factor"_a.noconvert(), "out"_a = py::none(),
+      "accumulate"_a = false);
 
   m.def(
       "group_sumsq_ids",
@@ -201,20 +202,23 @@ void bind_prox(py::module_& m) {
   m.def(
       "group_scale_ids",
       [](const py::array& x, const py::array& ids,
-         const py::array_t<double, py::array::c_style>& factor, const py::object& out) {
+         const py::array_t<double, py::array::c_style>& factor, const py::object& out,
+         bool accumulate) {
         const Float f = input(x, "w");
         const auto id = checked_ids(ids, x);
         if (group_count(id.data(), size(x)) > factor.size())
           throw py::value_error("factor must have one entry per group");
-        py::array y = output(out, x, "out", "w");
+        py::array y = accumulate ? inplace(out, x, "g", "w") : output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
           py::gil_scoped_release nogil;
-          group_scale_ids<T>(data<T>(x), id.data(), size(x), factor.data(), mutable_data<T>(y));
+          group_scale_ids<T>(data<T>(x), id.data(), size(x), factor.data(), mutable_data<T>(y),
+                             accumulate);
         });
         return y;
       },
-      "w"_a.noconvert(), "groups"_a.noconvert(), "factor"_a.noconvert(), "out"_a = py::none());
+      "w"_a.noconvert(), "groups"_a.noconvert(), "factor"_a.noconvert(), "out"_a = py::none(),
+      "accumulate"_a = false);
 }
 
 }  // namespace lkreg::bind

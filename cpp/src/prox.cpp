@@ -87,15 +87,17 @@ void group_sumsq_axis(const T* x, std::int64_t outer, std::int64_t len, std::int
 
 template <class T>
 void group_scale_axis(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
-                      const double* factor, T* y) {
+                      const double* factor, T* y, bool accumulate) {
   parallel_chunks(outer, min_parallel_outer(len, inner),
                   [&](std::int64_t ob, std::int64_t oe) {
                     for (std::int64_t o = ob; o < oe; ++o) {
                       const double* f = factor + o * inner;
                       for (std::int64_t j = 0; j < len; ++j) {
                         const std::int64_t base = (o * len + j) * inner;
-                        for (std::int64_t i = 0; i < inner; ++i)
-                          y[base + i] = static_cast<T>(f[i] * static_cast<double>(x[base + i]));
+                        for (std::int64_t i = 0; i < inner; ++i) {
+                          const T v = static_cast<T>(f[i] * static_cast<double>(x[base + i]));
+                          y[base + i] = accumulate ? y[base + i] + v : v;
+                        }
                       }
                     }
                   });
@@ -111,10 +113,12 @@ void group_sumsq_ids(const T* x, const std::int64_t* ids, std::int64_t n, double
 
 template <class T>
 void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const double* factor,
-                     T* y) {
+                     T* y, bool accumulate) {
   parallel_chunks(n, kParallelMinStreaming, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i)
-      y[i] = static_cast<T>(factor[ids[i]] * static_cast<double>(x[i]));
+    for (std::int64_t i = b; i < e; ++i) {
+      const T v = static_cast<T>(factor[ids[i]] * static_cast<double>(x[i]));
+      y[i] = accumulate ? y[i] + v : v;
+    }
   });
 }
 
@@ -128,10 +132,10 @@ void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const 
   template void group_sumsq_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \
                                     double*);                                                  \
   template void group_scale_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \
-                                    const double*, T*);                                        \
+                                    const double*, T*, bool);                                  \
   template void group_sumsq_ids<T>(const T*, const std::int64_t*, std::int64_t, double*);      \
   template void group_scale_ids<T>(const T*, const std::int64_t*, std::int64_t, const double*, \
-                                   T*);
+                                   T*, bool);
 LKREG_INSTANTIATE(float)
 LKREG_INSTANTIATE(double)
 #undef LKREG_INSTANTIATE

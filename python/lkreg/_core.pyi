@@ -53,11 +53,19 @@ def scale(w: np.ndarray, c: float, out: Optional[np.ndarray] = None) -> np.ndarr
 def lk_prox(w: np.ndarray, k: float, tau: float, out: Optional[np.ndarray] = None) -> np.ndarray: ...
 def group_sumsq_axis(w: np.ndarray, axis: int) -> np.ndarray: ...
 def group_scale_axis(
-    w: np.ndarray, axis: int, factor: np.ndarray, out: Optional[np.ndarray] = None
+    w: np.ndarray,
+    axis: int,
+    factor: np.ndarray,
+    out: Optional[np.ndarray] = None,
+    accumulate: bool = False,
 ) -> np.ndarray: ...
 def group_sumsq_ids(w: np.ndarray, groups: np.ndarray) -> np.ndarray: ...
 def group_scale_ids(
-    w: np.ndarray, groups: np.ndarray, factor: np.ndarray, out: Optional[np.ndarray] = None
+    w: np.ndarray,
+    groups: np.ndarray,
+    factor: np.ndarray,
+    out: Optional[np.ndarray] = None,
+    accumulate: bool = False,
 ) -> np.ndarray: ...
 
 # memory-bandwidth floors

@@ -162,6 +162,8 @@ def dropout_mask(
     p = _probability(p)
     dims = _shape(shape)
     size = math.prod(dims)
+    if size > np.iinfo(np.intp).max:
+        raise ValueError(f"shape {dims} has more elements than an array can hold")
     seed_, stream_, offset_ = _draw_args(seed, stream, offset, size)
     mask = _core.dropout_mask(size, p, seed_, stream_, offset_, bool(packed))
     return mask if packed else mask.reshape(dims)
@@ -214,10 +216,10 @@ def dropout(
 
 
 def _kernel_args(
-    x: Any, p: object, seed: object, stream: object, offset: object
+    x: Any, p: object, seed: object, stream: object, offset: object, name: str = "x"
 ) -> Tuple[np.ndarray, float, int, int, int]:
     """(x, p, seed, stream, offset) as the dropout kernels take them, each checked."""
-    x = as_input(x)
+    x = as_input(x, name)
     return (x, _probability(p), *_draw_args(seed, stream, offset, x.size))
 
 
@@ -246,7 +248,7 @@ def dropout_backward(
     ndarray
         The gradient with respect to the dropout's input, ``out`` if given.
     """
-    grad = as_input(grad)
+    grad = as_input(grad, "grad")
     mask = np.asarray(mask)
     if not mask.flags.c_contiguous:
         mask = np.ascontiguousarray(mask)
@@ -331,7 +333,7 @@ def drop_connect(
     ndarray
         The masked, rescaled weights, ``out`` if given.
     """
-    return dropout(w, p, seed=seed, stream=stream, offset=offset, out=out)
+    return _core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False)
 
 
 class Dropout:
@@ -407,7 +409,7 @@ class Dropout:
         if not self.training:
             self._last = None
             return x if isinstance(x, np.ndarray) else np.asarray(x)
-        x = as_input(x)
+        x = as_input(x, "x")
         y = dropout(x, self.p, seed=self.seed, stream=self.stream, offset=self.offset, out=out)
         self._last = (self.offset, x.shape)
         self.offset += x.size
@@ -435,7 +437,7 @@ class Dropout:
                 raise RuntimeError("backward() needs a forward() in training mode first")
             return grad if isinstance(grad, np.ndarray) else np.asarray(grad)
         offset, shape = self._last
-        grad = as_input(grad)
+        grad = as_input(grad, "grad")
         if grad.shape != shape:
             raise ValueError(
                 f"grad must have shape {shape} like the last forward's input, got {grad.shape}"

@@ -65,7 +65,7 @@ class LRScheduler:
         from .optim import Optimizer
 
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an lkreg.optim.Optimizer")
+            raise TypeError(f"optimizer must be an lkreg.optim.Optimizer, got {type(optimizer).__name__}")
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral):
             raise TypeError(f"last_epoch must be an int, got {type(last_epoch).__name__}")
         self.optimizer = optimizer

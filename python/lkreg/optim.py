@@ -544,7 +544,7 @@ class SGD(Optimizer):
             "penalty": _penalty(group["penalty"], where),
         }
         if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
-            raise ValueError(f"Nesterov momentum requires a momentum and zero dampening{where}")
+            raise ValueError(f"nesterov=True requires momentum > 0 and dampening = 0{where}")
         return o
 
     def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],

@@ -81,7 +81,7 @@ class Penalty:
         float
             ``r(w)``, accumulated in float64.
         """
-        w = as_input(w)
+        w = as_input(w, "w")
         return _core.penalty_value(self._params(w.size), w)
 
     __call__ = value
@@ -102,7 +102,7 @@ class Penalty:
         ndarray
             The gradient, ``out`` if given.
         """
-        w = as_input(w)
+        w = as_input(w, "w")
         return _core.penalty_grad(self._params(w.size), w, out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
@@ -120,7 +120,7 @@ class Penalty:
         value : float
         grad : ndarray
         """
-        w = as_input(w)
+        w = as_input(w, "w")
         return _core.penalty_value_and_grad(self._params(w.size), w, out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
@@ -138,7 +138,7 @@ class Penalty:
         ndarray
             ``g``.
         """
-        w = as_input(w)
+        w = as_input(w, "w")
         return _core.penalty_grad(self._params(w.size), w, g, accumulate=True)
 
     def prox(self, w: Any, step: float, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -160,7 +160,7 @@ class Penalty:
         ndarray
             The result, ``out`` if given.
         """
-        w = as_input(w)
+        w = as_input(w, "w")
         return self._prox(w, _coefficient(step, "step") * self._scale(w.size), out)
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
@@ -341,7 +341,9 @@ class GroupL2(Penalty):
         The group norms are ``np.linalg.norm(w, axis=axis)``: for a 2-D weight, ``axis=1``
         makes each row a group and ``axis=0`` each column.
     groups : array_like of int, optional
-        A group id >= 0 per element of ``w`` (same shape, or flat with ``w.size`` entries).
+        A group id >= 0 per element of ``w`` (same shape, or flat with ``w.size`` entries). Only
+        which elements share an id matters: ``groups`` keeps them renumbered 0, 1, ... in the
+        order of the ids.
     reduction : {"sum", "mean"}, default "sum"
         "mean" divides by ``w.size``.
 
@@ -380,7 +382,8 @@ class GroupL2(Penalty):
                 raise TypeError(f"groups must be an integer array, got dtype {ids.dtype}")
             if ids.size and ids.min() < 0:
                 raise ValueError("groups must be >= 0")
-            groups = np.ascontiguousarray(ids, dtype=np.int64)
+            # ids 0..n_groups-1 in the same order: large ids cost no memory for empty groups
+            groups = np.unique(ids, return_inverse=True)[1].reshape(ids.shape).astype(np.int64)
             groups.setflags(write=False)
         object.__setattr__(self, "axis", axis)
         object.__setattr__(self, "groups", groups)
@@ -396,13 +399,15 @@ class GroupL2(Penalty):
             return _core.group_sumsq_axis(w, self._normalized_axis(w))
         return _core.group_sumsq_ids(w, self.groups)
 
-    def _group_scale(self, w: np.ndarray, factor: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
+    def _group_scale(
+        self, w: np.ndarray, factor: np.ndarray, out: Optional[np.ndarray], accumulate: bool = False
+    ) -> np.ndarray:
         if self.axis is not None:
-            return _core.group_scale_axis(w, self._normalized_axis(w), factor, out)
-        return _core.group_scale_ids(w, self.groups, factor, out)
+            return _core.group_scale_axis(w, self._normalized_axis(w), factor, out, accumulate)
+        return _core.group_scale_ids(w, self.groups, factor, out, accumulate)
 
     def value(self, w: Any) -> float:
-        w = as_input(w)
+        w = as_input(w, "w")
         norms = np.sqrt(self._group_sumsq(w))
         return float(self.lam * self._scale(w.size) * np.sum(norms))
 
@@ -414,23 +419,19 @@ class GroupL2(Penalty):
             return np.where(norms > 0, lam / norms, 0.0)
 
     def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
-        w = as_input(w)
+        w = as_input(w, "w")
         return self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
-        w = as_input(w)
+        w = as_input(w, "w")
         norms = np.sqrt(self._group_sumsq(w))
         value = float(self.lam * self._scale(w.size) * np.sum(norms))
         return value, self._group_scale(w, self._grad_factor(w, norms), out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
-        w = as_input(w)
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"g must be a numpy.ndarray, got {type(g).__name__}")
-        if g.dtype != w.dtype or g.shape != w.shape or not g.flags.c_contiguous or not g.flags.writeable:
-            raise ValueError("g must be a writable C-contiguous array of w's dtype and shape")
-        g += self.grad(w)
-        return g
+        w = as_input(w, "w")
+        factor = self._grad_factor(w, np.sqrt(self._group_sumsq(w)))
+        return self._group_scale(w, factor, g, accumulate=True)
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
         norms = np.sqrt(self._group_sumsq(w))

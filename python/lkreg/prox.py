@@ -28,7 +28,7 @@ def _threshold(t: Any) -> Any:
         return value
     if isinstance(t, (bool, np.bool_)) or t is None or isinstance(t, str):
         raise TypeError(f"t must be a number or an array, got {type(t).__name__}")
-    arr = as_input(t)
+    arr = as_input(t, "t")
     if arr.ndim == 0:
         return _threshold(arr.item())
     return arr
@@ -51,7 +51,7 @@ def soft_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarr
     ndarray
         The result, ``out`` if given. NaN in ``x`` propagates.
     """
-    return _core.soft_threshold(as_input(x), _threshold(t), out)
+    return _core.soft_threshold(as_input(x, "x"), _threshold(t), out)
 
 
 def hard_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -70,7 +70,7 @@ def hard_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarr
     ndarray
         The result, ``out`` if given.
     """
-    return _core.hard_threshold(as_input(x), _threshold(t), out)
+    return _core.hard_threshold(as_input(x, "x"), _threshold(t), out)
 
 
 def weight_decay(w: Any, rate: float, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -93,4 +93,4 @@ def weight_decay(w: Any, rate: float, out: Optional[np.ndarray] = None) -> np.nd
         raise TypeError(f"rate must be a real number, got {type(rate).__name__}")
     if not math.isfinite(float(rate)) or rate < 0:
         raise ValueError(f"rate must be a finite number >= 0, got {rate!r}")
-    return _core.scale(as_input(w), 1.0 - float(rate), out)
+    return _core.scale(as_input(w, "w"), 1.0 - float(rate), out)

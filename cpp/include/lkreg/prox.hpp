@@ -30,19 +30,20 @@ template <class T>
 void lk_prox(const T* x, double k, double tau, T* y, std::int64_t n);
 
 // Group lasso pieces. Groups of a (outer, len, inner) view: group (o, i) holds
-// x[(o*len + j)*inner + i] for j < len; sumsq has outer*inner entries.
+// x[(o*len + j)*inner + i] for j < len; sumsq has outer*inner entries. group_scale_* write
+// y = factor[group] * x, or with accumulate add it to y (a penalty's add_grad).
 template <class T>
 void group_sumsq_axis(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
                       double* sumsq);
 template <class T>
 void group_scale_axis(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
-                      const double* factor, T* y);
+                      const double* factor, T* y, bool accumulate = false);
 // Groups given by an id per element, 0 <= ids[i] < number of groups (checked by the caller);
 // group_sumsq_ids adds into sumsq, which the caller zeroes.
 template <class T>
 void group_sumsq_ids(const T* x, const std::int64_t* ids, std::int64_t n, double* sumsq);
 template <class T>
 void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const double* factor,
-                     T* y);
+                     T* y, bool accumulate = false);
 
 }  // namespace lkreg
