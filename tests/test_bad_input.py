@@ -391,6 +391,15 @@ def test_huge_group_ids_cost_no_memory():
     assert_same(huge.prox(w, 0.5), small.prox(w, 0.5))
 
 
+def test_a_huge_broadcast_view_is_numpys_memory_error_not_a_crash():
+    # a strided input is copied once into C order: 2**45 float32 elements cannot be
+    huge = np.broadcast_to(np.float32(1), (2**45,))
+    for call in (lkreg.L1(1.0).value, lambda x: lkreg.soft_threshold(x, 0.5),
+                 lambda x: lkreg.dropout(x, 0.5, seed=1)):
+        with pytest.raises(MemoryError):
+            call(huge)
+
+
 def test_python_scalars_are_accepted_like_numpy_accepts_them():
     assert lkreg.L1(2.0).value(-1.5) == 3.0
     assert lkreg.L2(1.0).grad(1.5) == np.float64(3.0)
@@ -730,6 +739,7 @@ SCALAR_CASES: List[Tuple[str, Callable[[], Any], type, str]] = [
      lambda: optim.SGD([W.copy()], lr=0.1).step([np.ones(9, np.float32)]), TypeError,
      "grads[0]"),
     ("step grads overlap", lambda: _overlapping_grad(), ValueError, "grads[0]"),
+    ("step second grad bad", lambda: _second_grad_bad(), ValueError, "grads[1]"),
     ("step lr=nan set in the group", _step_with_group("lr", math.nan), ValueError, "lr"),
     ("step betas set in the group", _step_with_group("betas", (0.9, 1.0)), ValueError, "betas[1]"),
     ("step penalty set in the group", _step_with_group("penalty", 0.1), TypeError, "penalty"),
@@ -767,6 +777,16 @@ def _layer_backward_mismatch() -> None:
 def _duplicate_params() -> None:
     w = W.copy()
     optim.SGD([w, w], lr=0.1)
+
+
+def _second_grad_bad() -> None:
+    """Every gradient is checked before any parameter changes."""
+    a, b = W.copy(), W.copy()
+    try:
+        optim.Adam([a, b], lr=0.1).step([np.ones_like(a), np.ones(3)])
+    finally:
+        np.testing.assert_array_equal(a, W)
+        np.testing.assert_array_equal(b, W)
 
 
 def _overlapping_grad() -> None:
