@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -17,12 +18,32 @@ def test_show_config_describes_the_build():
     assert cfg["threads"] == lkreg.get_num_threads() >= 1
 
 
+def _openmp_limit():
+    """OpenMP's limit for this thread: what set_num_threads(huge) gives."""
+    before = lkreg.get_num_threads()
+    lkreg.set_num_threads(10**6)
+    limit = lkreg.get_num_threads()
+    lkreg.set_num_threads(before)
+    return limit
+
+
 def test_set_num_threads_round_trips(restore_threads):
     lkreg.set_num_threads(1)
     assert lkreg.get_num_threads() == 1
-    if _core.openmp_enabled():
+    if _openmp_limit() >= 2:
         lkreg.set_num_threads(2)
         assert lkreg.get_num_threads() == 2
+
+
+def test_set_num_threads_is_process_wide(restore_threads):
+    # one setting for every Python thread, and OpenMP's own per-thread limit left alone
+    limit = _openmp_limit()
+    with ThreadPoolExecutor(1) as other:
+        lkreg.set_num_threads(1)
+        assert other.submit(lkreg.get_num_threads).result() == 1
+        other.submit(lkreg.set_num_threads, limit).result()
+        assert lkreg.get_num_threads() == limit
+        assert other.submit(_openmp_limit).result() == limit
 
 
 @pytest.mark.parametrize("bad, error", [(0, ValueError), (-3, ValueError), (1.5, TypeError), (True, TypeError)])
@@ -33,8 +54,8 @@ def test_set_num_threads_rejects_bad_counts(bad, error, restore_threads):
 
 def test_threadpoolctl_limits_openmp_threads(restore_threads):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    if not _core.openmp_enabled():
-        pytest.skip("built without OpenMP")
+    if _openmp_limit() < 2:
+        pytest.skip("OpenMP runs one thread here")
     lkreg.set_num_threads(2)
     with threadpoolctl.threadpool_limits(1, user_api="openmp"):
         assert lkreg.get_num_threads() == 1

@@ -12,7 +12,7 @@ import lkreg
 from lkreg import L0, L1, L2, ElasticNet, GroupL2, Lk, _core
 from lkreg.optim import FTRL, SGD, Adagrad, Adam, AdamW, RMSprop
 
-from helpers import DTYPES, SIMD_LEVELS, bits
+from helpers import DTYPES, bits
 
 STEPS = 50
 SHAPES = [(37,), (4, 5)]  # one tail after the vector loop, one 2-D parameter

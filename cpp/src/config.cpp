@@ -101,11 +101,9 @@ int num_threads() {
 #endif
 }
 
-void set_num_threads(int n) {
-  g_threads.store(n, std::memory_order_relaxed);
-#if defined(_OPENMP)
-  omp_set_num_threads(n);
-#endif
-}
+// Process-wide. OpenMP's own per-thread limit (OMP_NUM_THREADS, threadpoolctl) caps it in
+// num_threads(); setting that limit here would make it per Python thread and leak into other
+// OpenMP libraries.
+void set_num_threads(int n) { g_threads.store(n, std::memory_order_relaxed); }
 
 }  // namespace lkreg
