@@ -20,3 +20,19 @@ def restore_threads():
     before = lkreg.get_num_threads()
     yield
     lkreg.set_num_threads(before)
+
+
+try:  # hypothesis is a test dependency, but only tests/test_properties.py needs it
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # pragma: no cover
+    pass
+else:
+    # Reproducible in CI: the same examples every run, no example database written to the tree.
+    # HYPOTHESIS_PROFILE=explore draws fresh random examples (and more of them) when hunting.
+    import os as _os
+
+    _hypothesis_settings.register_profile("lkreg", derandomize=True, database=None, deadline=None)
+    _hypothesis_settings.register_profile(
+        "explore", max_examples=1000, deadline=None, database=None, print_blob=True
+    )
+    _hypothesis_settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "lkreg"))

@@ -209,6 +209,21 @@ def test_group_l2_by_axis_and_ids():
     assert np.all((np.abs(z).sum(axis=1) == 0) == (np.linalg.norm(w, axis=1) <= 7.0))
 
 
+def test_group_l2_over_an_axis_with_large_groups():
+    # groups of more than 2**15 elements: the driver's parallel threshold over groups is 1
+    # (this divided by zero, SIGFPE, before)
+    w = random_weights(3 * (2**15 + 37), np.float64).reshape(-1, 3)
+    for axis in (0, 1):
+        pen = GroupL2(0.7, axis=axis)
+        norms = np.linalg.norm(w, axis=axis, keepdims=True)
+        assert pen.value(w) == pytest.approx(0.7 * norms.sum(), rel=1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = np.where(norms > 0, 0.7 * w / norms, 0.0)
+        np.testing.assert_allclose(pen.grad(w), grad, rtol=1e-12)
+    v = random_weights(2**16 + 1, np.float32)
+    assert GroupL2(0.5, axis=0).value(v) == pytest.approx(0.5 * np.linalg.norm(v.astype(np.float64)))
+
+
 def test_group_l2_gradient_matches_finite_differences():
     rng = np.random.default_rng(3)
     w = rng.standard_normal((5, 3))

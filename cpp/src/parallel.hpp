@@ -26,7 +26,9 @@ constexpr std::int64_t kChunkAlign = 64;
 
 inline int threads_for(std::int64_t n, std::int64_t min_parallel) {
   if (n < min_parallel) return 1;
-  const std::int64_t most_useful = std::max<std::int64_t>(1, n / (min_parallel / 2));
+  // min_parallel may be 1 (GroupL2 over an axis whose groups are large): never divide by 0.
+  const std::int64_t per_thread = std::max<std::int64_t>(1, min_parallel / 2);
+  const std::int64_t most_useful = std::max<std::int64_t>(1, n / per_thread);
   return static_cast<int>(std::min<std::int64_t>(num_threads(), most_useful));
 }
 
