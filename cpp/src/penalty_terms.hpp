@@ -91,7 +91,7 @@ struct CubeTerm {  // k = 3
     const double a = std::fabs(static_cast<double>(w));
     return a * a * a;
   }
-  T grad(T w) const { return c * (w * std::fabs(w)); }
+  T grad(T w) const { return (c * w) * std::fabs(w); }  // w * |w| alone could overflow
 };
 
 template <class T>

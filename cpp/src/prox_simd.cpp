@@ -52,7 +52,7 @@ inline double prox_two_thirds_scaled(double tau_s) {
   return tau_s >= 0.5952753944880749 ? 0.0 : s * s * s;
 }
 
-// Any other k: safeguarded Newton (bisection when a step leaves the bracket). Scalar.
+// Any other k < 1: safeguarded Newton (bisection when a step leaves the bracket). Scalar.
 inline double prox_general_scaled(double tau_s, double k, double zero_from) {
   if (!(tau_s < kInf)) return 0.0;
   if (tau_s == 0) return 1.0;
@@ -74,6 +74,29 @@ inline double prox_general_scaled(double tau_s, double k, double zero_from) {
     u = next;
   }
   return u;
+}
+
+// Any other k > 1: the root z of g(z) = z - a + tau k z^(k-1), solved in z itself. g grows
+// with z; z <= min(a, r) with r = (a / (tau k))^(1/(k-1)), and as one of the two terms of a is
+// at least a / 2, z >= min(a / 2, r 2^(-1/(k-1))). The bracket comes from logarithms, so it
+// neither overflows nor underflows; inside it tau k z^(k-1) <= a, so g is finite. Safeguarded
+// Newton from the top then takes a few steps whatever the magnitudes (a in (0, inf), tau > 0).
+inline double prox_above_one(double a, double tau, double k) {
+  const double log2_root = (std::log2(a) - std::log2(tau * k)) / (k - 1.0);
+  double hi = std::min(a, std::exp2(log2_root));
+  double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
+  double z = hi;
+  for (int it = 0; it < 100; ++it) {
+    const double p = std::pow(z, k - 2.0);
+    const double g = (z - a) + tau * k * p * z;
+    if (g > 0) hi = z; else lo = z;
+    const double dg = 1.0 + tau * k * (k - 1.0) * p;
+    double next = z - g / dg;
+    if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
+    if (std::fabs(next - z) <= 0x1p-52 * z || hi - lo <= 0x1p-52 * hi) return next;
+    z = next;
+  }
+  return z;
 }
 
 template <class T, class C>
@@ -132,20 +155,26 @@ void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
       y[i] = a != a ? x[i] : std::copysign(a * u, x[i]);
     }
   } else if (k == 1.5) {  // z + 1.5 tau sqrt(z) = a: a quadratic in sqrt(z)
-    const T b = static_cast<T>(1.5 * tau), b2 = static_cast<T>(2.25 * tau * tau);
+    // sqrt(z) = a / (h + sqrt(h^2 + a)), h = 3 tau / 4: no intermediate exceeds a (or h^2)
+    const T h = static_cast<T>(0.75 * tau), h2 = static_cast<T>(0.5625 * tau * tau);
 #pragma omp simd
     for (std::int64_t i = 0; i < n; ++i) {
       const T a = std::fabs(x[i]);
-      const T s = T(2) * a / (b + std::sqrt(b2 + T(4) * a));
-      y[i] = std::copysign(a == inf ? a : s * s, x[i]);
+      const T s = a / (h + std::sqrt(h2 + a));
+      const T z = s * s;  // < a exactly; capped, as rounding could push it past a (and to inf)
+      y[i] = std::copysign(z < a ? z : a, x[i]);
     }
   } else if (k == 3.0) {  // z + 3 tau z^2 = a
+    // z = 2a / (1 + sqrt(1 + c a)), c = 12 tau; for a > 1 divided through by sqrt(a), so that
+    // c a cannot overflow: z = 2 sqrt(a) / (1 / sqrt(a) + sqrt(c + 1 / a))
     const T c = static_cast<T>(12.0 * tau);
 #pragma omp simd
     for (std::int64_t i = 0; i < n; ++i) {
       const T a = std::fabs(x[i]);
-      const T z = T(2) * a / (T(1) + std::sqrt(T(1) + c * a));
-      y[i] = std::copysign(a == inf ? a : z, x[i]);
+      const T r = std::sqrt(a);
+      const T small = T(2) * a / (T(1) + std::sqrt(T(1) + c * a));
+      const T large = T(2) * r / (T(1) / r + std::sqrt(c + T(1) / a));
+      y[i] = std::copysign(a == inf ? a : (a > T(1) ? large : small), x[i]);
     }
   } else if (std::fabs(k - 2.0 / 3.0) < 1e-15) {
     const PowFixed pow_k_minus_2(k - 2.0);
@@ -169,8 +198,15 @@ void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
         y[i] = x[i];
         continue;
       }
-      const double u = prox_general_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
-      y[i] = with_sign_of(a == kInf ? a : a * u, x[i]);
+      double z;
+      if (a == 0 || a == kInf) {
+        z = a;
+      } else if (k > 1) {
+        z = prox_above_one(a, tau, k);
+      } else {
+        z = a * prox_general_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
+      }
+      y[i] = with_sign_of(z, x[i]);
     }
   }
 }

@@ -415,7 +415,7 @@ class GroupL2(Penalty):
 
     def _grad_factor(self, w: np.ndarray, norms: np.ndarray) -> np.ndarray:
         lam = self.lam * self._scale(w.size)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 for lam = 0: not used
             return np.where(norms > 0, lam / norms, 0.0)
 
     def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:

@@ -37,6 +37,8 @@ def _threshold(t: Any) -> Any:
 def soft_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Soft-thresholding ``sign(x) * max(|x| - t, 0)``: the proximal operator of ``t * |x|``.
 
+    A zero result keeps the sign of ``x`` (``copysign``), so ``t = 0`` returns ``x`` bit for bit.
+
     Parameters
     ----------
     x : array_like of float32 or float64
@@ -55,7 +57,7 @@ def soft_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarr
 
 
 def hard_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Hard-thresholding: ``x`` where ``|x| > t``, else 0 (NaN is kept).
+    """Hard-thresholding: 0 where ``|x| <= t``, else ``x`` (so a NaN in ``x`` or ``t`` keeps x).
 
     Parameters
     ----------
