@@ -23,10 +23,10 @@ inline T hard(T x, T t) {
   return std::fabs(x) <= t ? T(0) : x;
 }
 
-// The Lk prox is solved for a = |x| in the scaled variable u = z / a:
+// For k < 1 the Lk prox is solved for a = |x| in the scaled variable u = z / a:
 //   minimize 0.5 (u - 1)^2 + tau' u^k,  tau' = tau * a^(k-2),  u in [0, 1],
 // where every quantity is O(1) whatever the magnitude of x (and a = inf gives tau' = 0, u = 1;
-// a = 0 gives tau' = inf, u = 0). For k < 1 the minimizer is 0 exactly when
+// a = 0 gives tau' = inf, u = 0). The minimizer is 0 exactly when
 // tau' >= zero_from[k] (ties go to 0); above that it is the largest root of
 // u - 1 + tau' k u^(k-1) = 0, which Newton reaches from u = 1 monotonically.
 
@@ -52,51 +52,42 @@ inline double prox_two_thirds_scaled(double tau_s) {
   return tau_s >= 0.5952753944880749 ? 0.0 : s * s * s;
 }
 
-// Any other k < 1: safeguarded Newton (bisection when a step leaves the bracket). Scalar.
-inline double prox_general_scaled(double tau_s, double k, double zero_from) {
-  if (!(tau_s < kInf)) return 0.0;
-  if (tau_s == 0) return 1.0;
-  double lo = 0.0, hi = 1.0;
-  if (k < 1) {
-    if (tau_s >= zero_from) return 0.0;
-    // the nonzero stationary point at the threshold: h < 0 there, the root lies above
-    lo = std::pow(2.0 * tau_s * (1.0 - k), 1.0 / (2.0 - k));
-  }
-  double u = 1.0;
+// The root in [lo, hi] of f(x) = x - b + c x^(k-1), where f(lo) <= 0 <= f(hi): Newton from
+// hi, bisecting when a step leaves the bracket. Scalar.
+inline double solve_power_equation(double b, double c, double k, double lo, double hi) {
+  double x = hi;
   for (int it = 0; it < 200; ++it) {
-    const double p = std::pow(u, k - 2.0);
-    const double h = u - 1.0 + tau_s * k * p * u;
-    if (h > 0) hi = u; else lo = u;
-    const double dh = 1.0 + tau_s * k * (k - 1.0) * p;
-    double next = u - h / dh;
+    const double p = std::pow(x, k - 2.0);
+    const double f = (x - b) + c * p * x;
+    if (f > 0) hi = x; else lo = x;
+    double next = x - f / (1.0 + c * (k - 1.0) * p);
     if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
-    if (std::fabs(next - u) <= 0x1p-51 * u || hi - lo <= 0x1p-51 * hi) return next;
-    u = next;
+    if (std::fabs(next - x) <= 0x1p-51 * x || hi - lo <= 0x1p-51 * hi) return next;
+    x = next;
   }
-  return u;
+  return x;
 }
 
-// Any other k > 1: the root z of g(z) = z - a + tau k z^(k-1), solved in z itself. g grows
-// with z; z <= min(a, r) with r = (a / (tau k))^(1/(k-1)), and as one of the two terms of a is
-// at least a / 2, z >= min(a / 2, r 2^(-1/(k-1))). The bracket comes from logarithms, so it
-// neither overflows nor underflows; inside it tau k z^(k-1) <= a, so g is finite. Safeguarded
-// Newton from the top then takes a few steps whatever the magnitudes (a in (0, inf), tau > 0).
+// Any other k < 1, in the scaled variable u in [0, 1].
+inline double prox_below_one_scaled(double tau_s, double k, double zero_from) {
+  if (!(tau_s < kInf) || tau_s >= zero_from) return 0.0;
+  if (tau_s == 0) return 1.0;
+  // the nonzero stationary point at the threshold: f < 0 there, the root lies above
+  const double lo = std::pow(2.0 * tau_s * (1.0 - k), 1.0 / (2.0 - k));
+  return solve_power_equation(1.0, tau_s * k, k, lo, 1.0);
+}
+
+// Any other k > 1: the root z of z - a + tau k z^(k-1), solved in z itself. z <= min(a, r) with
+// r = (a / (tau k))^(1/(k-1)), and as one of the two terms of a is at least a / 2,
+// z >= min(a / 2, r 2^(-1/(k-1))). The bracket comes from logarithms, so it neither overflows
+// nor underflows; inside it tau k z^(k-1) <= a, so f is finite, and Newton needs a few steps
+// whatever the magnitudes (a in (0, inf), tau > 0). (The scaled form u = z / a overflowed
+// tau a^(k-2) and crept towards small roots.)
 inline double prox_above_one(double a, double tau, double k) {
   const double log2_root = (std::log2(a) - std::log2(tau * k)) / (k - 1.0);
-  double hi = std::min(a, std::exp2(log2_root));
-  double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
-  double z = hi;
-  for (int it = 0; it < 100; ++it) {
-    const double p = std::pow(z, k - 2.0);
-    const double g = (z - a) + tau * k * p * z;
-    if (g > 0) hi = z; else lo = z;
-    const double dg = 1.0 + tau * k * (k - 1.0) * p;
-    double next = z - g / dg;
-    if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
-    if (std::fabs(next - z) <= 0x1p-52 * z || hi - lo <= 0x1p-52 * hi) return next;
-    z = next;
-  }
-  return z;
+  const double hi = std::min(a, std::exp2(log2_root));
+  const double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
+  return solve_power_equation(a, tau * k, k, lo, hi);
 }
 
 template <class T, class C>
@@ -204,7 +195,7 @@ void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
       } else if (k > 1) {
         z = prox_above_one(a, tau, k);
       } else {
-        z = a * prox_general_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
+        z = a * prox_below_one_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
       }
       y[i] = with_sign_of(z, x[i]);
     }
