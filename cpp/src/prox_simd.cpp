@@ -1,4 +1,5 @@
 // Element-wise proximal operators; compiled once per SIMD level (see dispatch.hpp).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -156,16 +157,37 @@ void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
       y[i] = std::copysign(z < a ? z : a, x[i]);
     }
   } else if (k == 3.0) {  // z + 3 tau z^2 = a
-    // z = 2a / (1 + sqrt(1 + c a)), c = 12 tau; for a > 1 divided through by sqrt(a), so that
-    // c a cannot overflow: z = 2 sqrt(a) / (1 / sqrt(a) + sqrt(c + 1 / a))
+    // z = 2a / (1 + sqrt(1 + c a)), c = 12 tau, for a <= safe. Above, where c a could overflow,
+    // divided through by sqrt(a): z = 2 sqrt(a) / (1 / sqrt(a) + sqrt(c + 1 / a)). That costs a
+    // sqrt and two divisions more, so only blocks holding such an element (or inf) compute it;
+    // each element's formula depends on its own a only.
     const T c = static_cast<T>(12.0 * tau);
+    const T safe = std::numeric_limits<T>::max() / (c > T(1) ? c : T(1)) / T(2);
+    constexpr std::int64_t kBlock = 1024;  // in L1 between the scan and the solve
+    for (std::int64_t b = 0; b < n; b += kBlock) {
+      const std::int64_t e = std::min(n, b + kBlock);
+      T largest = 0;
+#pragma omp simd reduction(max : largest)
+      for (std::int64_t i = b; i < e; ++i) {
+        const T a = std::fabs(x[i]);
+        largest = a > largest ? a : largest;  // NaN is skipped: the fast form propagates it
+      }
+      if (largest <= safe) {
 #pragma omp simd
-    for (std::int64_t i = 0; i < n; ++i) {
-      const T a = std::fabs(x[i]);
-      const T r = std::sqrt(a);
-      const T small = T(2) * a / (T(1) + std::sqrt(T(1) + c * a));
-      const T large = T(2) * r / (T(1) / r + std::sqrt(c + T(1) / a));
-      y[i] = std::copysign(a == inf ? a : (a > T(1) ? large : small), x[i]);
+        for (std::int64_t i = b; i < e; ++i) {
+          const T a = std::fabs(x[i]);
+          y[i] = std::copysign(T(2) * a / (T(1) + std::sqrt(T(1) + c * a)), x[i]);
+        }
+      } else {
+#pragma omp simd
+        for (std::int64_t i = b; i < e; ++i) {
+          const T a = std::fabs(x[i]);
+          const T r = std::sqrt(a);
+          const T small = T(2) * a / (T(1) + std::sqrt(T(1) + c * a));
+          const T large = T(2) * r / (T(1) / r + std::sqrt(c + T(1) / a));
+          y[i] = std::copysign(a <= safe ? small : (a == inf ? a : large), x[i]);
+        }
+      }
     }
   } else if (std::fabs(k - 2.0 / 3.0) < 1e-15) {
     const PowFixed pow_k_minus_2(k - 2.0);
