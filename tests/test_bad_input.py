@@ -74,9 +74,8 @@ def weights(dtype: Any, shape: Tuple[int, ...], seed: int = 0) -> np.ndarray:
 
 def _penalty_calls(penalty_id: str, make: Callable[[Tuple[int, ...]], lkreg.Penalty],
                    smooth_elementwise: bool = True, nan_grad: bool = True) -> List[Call]:
-    def build(dtype: Any, shape: Tuple[int, ...], with_out: bool = True) -> Kwargs:
-        kwargs: Kwargs = {"penalty": make(shape), "w": weights(dtype, shape)}
-        return kwargs
+    def build(dtype: Any, shape: Tuple[int, ...]) -> Kwargs:
+        return {"penalty": make(shape), "w": weights(dtype, shape)}
 
     def build_out(dtype: Any, shape: Tuple[int, ...]) -> Kwargs:
         return {**build(dtype, shape), "out": None}
