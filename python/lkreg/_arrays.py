@@ -16,7 +16,7 @@ def as_input(x: object, name: str) -> np.ndarray:
     is a TypeError: lkreg never casts silently.
     """
     arr = np.asarray(x)
-    if arr.dtype not in _KERNEL_DTYPES or not arr.dtype.isnative:
+    if arr.dtype not in _KERNEL_DTYPES:  # equality includes byte order: '>f8' is not in
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
     if not arr.flags.c_contiguous:
         arr = arr.copy(order="C")
