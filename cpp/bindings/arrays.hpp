@@ -4,6 +4,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "gil.hpp"
+
 #include <cstdint>
 #include <string>
 

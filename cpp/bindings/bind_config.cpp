@@ -36,13 +36,15 @@ void bind_config(py::module_& m) {
       },
       "level"_a);
   m.def("native_build", &native_build);
-  m.def("openmp_enabled", &openmp_enabled);
+  m.def("threading_runtime", [] { return std::string(threading_runtime()); });
   m.def("get_num_threads", &num_threads);
   m.def(
       "set_num_threads",
-      [](int n) {
-        if (n < 1) throw py::value_error("n must be >= 1, got " + std::to_string(n));
-        set_num_threads(n);
+      [](long long n) {
+        if (n < 1 || n > kMaxThreads)
+          throw py::value_error("n must be between 1 and " + std::to_string(kMaxThreads) +
+                                ", got " + std::to_string(n));
+        set_num_threads(static_cast<int>(n));
       },
       "n"_a);
 }

@@ -60,7 +60,7 @@ void bind_dropout(py::module_& m) {
         auto* o = static_cast<std::uint32_t*>(out.mutable_data());
         const std::int64_t n = size(counter) / 4;
         {
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           philox4x32_10(c, k, o, n);
         }
         return out;
@@ -79,7 +79,7 @@ void bind_dropout(py::module_& m) {
         py::array mask(packed ? py::dtype::of<std::uint8_t>() : py::dtype::of<bool>(), shape);
         auto* bytes = static_cast<std::uint8_t*>(mask.mutable_data());
         {
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           if (packed)
             dropout_mask_packed(s, p, bytes, n);
           else
@@ -107,7 +107,7 @@ void bind_dropout(py::module_& m) {
         }
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           lkreg::dropout<T>(s, p, data<T>(x), mutable_data<T>(y), mask_bytes, size(x));
         });
         if (return_mask) return py::make_tuple(y, mask);
@@ -126,7 +126,7 @@ void bind_dropout(py::module_& m) {
         py::array y = output(out, x, "out", "x");
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           lkreg::alpha_dropout<T>(s, p, data<T>(x), mutable_data<T>(y), size(x));
         });
         return y;
@@ -159,7 +159,7 @@ void bind_dropout(py::module_& m) {
         const auto* bytes = static_cast<const std::uint8_t*>(mask.data());
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           lkreg::dropout_backward<T>(bytes, packed, p, data<T>(grad), mutable_data<T>(y),
                                      size(grad));
         });

@@ -176,7 +176,7 @@ void bind_optim(py::module_& m) {
           const T* g = a.grad<T>();
           const std::int64_t n = a.size();
           T* b = a.state<T>(buf);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           sgd_step<T>(o, penalty, p, g, b, first_step, n);
         });
       },
@@ -201,7 +201,7 @@ void bind_optim(py::module_& m) {
           const T* g = a.grad<T>();
           const std::int64_t n = a.size();
           T *exp_avg_p = a.state<T>(m1), *exp_avg_sq_p = a.state<T>(m2), *max_p = a.state<T>(mx);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           adam_step<T>(o, penalty, step, p, g, exp_avg_p, exp_avg_sq_p, max_p, n);
         });
       },
@@ -225,7 +225,7 @@ void bind_optim(py::module_& m) {
           const T* g = a.grad<T>();
           const std::int64_t n = a.size();
           T *sq_p = a.state<T>(sq), *ga_p = a.state<T>(ga), *buf_p = a.state<T>(buf);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           rmsprop_step<T>(o, penalty, p, g, sq_p, ga_p, buf_p, n);
         });
       },
@@ -247,7 +247,7 @@ void bind_optim(py::module_& m) {
           const T* g = a.grad<T>();
           const std::int64_t n = a.size();
           T* sum_p = a.state<T>(s);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           adagrad_step<T>(o, penalty, step, p, g, sum_p, n);
         });
       },
@@ -269,7 +269,7 @@ void bind_optim(py::module_& m) {
           const T* g = a.grad<T>();
           const std::int64_t n = a.size();
           T *z_p = a.state<T>(zi), *n_p = a.state<T>(ni);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           ftrl_step<T>(o, penalty, p, g, z_p, n_p, n);
         });
       },

@@ -30,7 +30,7 @@ void bind_penalties(py::module_& m) {
       [](const PenaltyParams& p, const py::array& w) {
         return with_float(input(w, "w"), [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           return penalty_value<T>(p, data<T>(w), size(w));
         });
       },
@@ -44,7 +44,7 @@ void bind_penalties(py::module_& m) {
         py::array g = accumulate ? inplace(out, w, "g", "w") : output(out, w, "out", "w");
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           penalty_grad<T>(p, data<T>(w), mutable_data<T>(g), size(w), accumulate);
         });
         return g;
@@ -58,7 +58,7 @@ void bind_penalties(py::module_& m) {
         py::array g = accumulate ? inplace(out, w, "g", "w") : output(out, w, "out", "w");
         const double value = with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           return penalty_value_and_grad<T>(p, data<T>(w), mutable_data<T>(g), size(w), accumulate);
         });
         return py::make_tuple(value, g);

@@ -74,14 +74,14 @@ py::array threshold(const py::array& x, const py::object& t, const py::object& o
     check_threshold_array(ta, x, y);
     with_float(f, [&](auto tag) {
       using T = decltype(tag);
-      py::gil_scoped_release nogil;
+      ReleaseGil nogil;
       array_op(data<T>(x), data<T>(ta), mutable_data<T>(y), size(x));
     });
   } else {
     const double tv = t.cast<double>();
     with_float(f, [&](auto tag) {
       using T = decltype(tag);
-      py::gil_scoped_release nogil;
+      ReleaseGil nogil;
       scalar_op(data<T>(x), static_cast<T>(tv), mutable_data<T>(y), size(x));
     });
   }
@@ -124,7 +124,7 @@ void bind_prox(py::module_& m) {
         py::array y = output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           scale<T>(data<T>(x), static_cast<T>(c), mutable_data<T>(y), size(x));
         });
         return y;
@@ -138,7 +138,7 @@ void bind_prox(py::module_& m) {
         py::array y = output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           lk_prox<T>(data<T>(x), k, tau, mutable_data<T>(y), size(x));
         });
         return y;
@@ -154,7 +154,7 @@ void bind_prox(py::module_& m) {
         double* s = sumsq.mutable_data();
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           group_sumsq_axis<T>(data<T>(x), v.outer, v.len, v.inner, s);
         });
         return sumsq;
@@ -172,7 +172,7 @@ void bind_prox(py::module_& m) {
         py::array y = accumulate ? inplace(out, x, "g", "w") : output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           group_scale_axis<T>(data<T>(x), v.outer, v.len, v.inner, factor.data(),
                               mutable_data<T>(y), accumulate);
         });
@@ -192,7 +192,7 @@ void bind_prox(py::module_& m) {
         std::fill(s, s + groups, 0.0);
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           group_sumsq_ids<T>(data<T>(x), id.data(), size(x), s);
         });
         return sumsq;
@@ -211,7 +211,7 @@ void bind_prox(py::module_& m) {
         py::array y = accumulate ? inplace(out, x, "g", "w") : output(out, x, "out", "w");
         with_float(f, [&](auto tag) {
           using T = decltype(tag);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           group_scale_ids<T>(data<T>(x), id.data(), size(x), factor.data(), mutable_data<T>(y),
                              accumulate);
         });

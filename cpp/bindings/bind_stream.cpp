@@ -15,7 +15,7 @@ void bind_stream(py::module_& m) {
         py::array out = inplace(y, x, "y", "x");
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           stream_copy<T>(data<T>(x), mutable_data<T>(out), size(x));
         });
       },
@@ -29,7 +29,7 @@ void bind_stream(py::module_& m) {
         inplace(a, a, "x", "x");  // writable
         with_float(f, [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           stream_scale<T>(mutable_data<T>(a), static_cast<T>(c), size(a));
         });
       },
@@ -39,7 +39,7 @@ void bind_stream(py::module_& m) {
       [](const py::array& x) {
         return with_float(input(x, "x"), [&](auto t) {
           using T = decltype(t);
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;
           return stream_sum<T>(data<T>(x), size(x));
         });
       },

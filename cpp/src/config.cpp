@@ -3,13 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-#if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
-#define LKREG_HAVE_ATFORK 1
-#endif
+#include "thread_pool.hpp"
 
 namespace lkreg {
 namespace {
@@ -30,16 +24,7 @@ SimdLevel detect_simd_level() {
 
 const SimdLevel g_supported = detect_simd_level();
 std::atomic<int> g_active{static_cast<int>(g_supported)};
-std::atomic<int> g_threads{0};  // 0: OpenMP's own limit
-
-// GNU OpenMP's thread pool does not survive fork(): a child that enters a parallel region waits
-// forever for threads that were not copied. So a forked child runs every kernel on its own
-// thread, without entering OpenMP at all.
-std::atomic<bool> g_forked_child{false};
-#if defined(LKREG_HAVE_ATFORK)
-void mark_forked_child() { g_forked_child.store(true, std::memory_order_relaxed); }
-const int g_atfork_registered = pthread_atfork(nullptr, nullptr, &mark_forked_child);
-#endif
+std::atomic<int> g_threads{detail::default_thread_count()};
 
 }  // namespace
 
@@ -82,28 +67,25 @@ bool native_build() {
 #endif
 }
 
-bool openmp_enabled() {
-#if defined(_OPENMP)
-  return true;
-#else
-  return false;
-#endif
-}
+const char* threading_runtime() { return "lkreg-pool"; }
 
-int num_threads() {
-#if defined(_OPENMP)
-  if (g_forked_child.load(std::memory_order_relaxed)) return 1;
-  const int limit = omp_get_max_threads();
-  const int chosen = g_threads.load(std::memory_order_relaxed);
-  return chosen > 0 ? std::min(chosen, limit) : limit;
-#else
-  return 1;
-#endif
-}
+int num_threads() { return g_threads.load(std::memory_order_relaxed); }
 
-// Process-wide. OpenMP's own per-thread limit (OMP_NUM_THREADS, threadpoolctl) caps it in
-// num_threads(); setting that limit here would make it per Python thread and leak into other
-// OpenMP libraries.
-void set_num_threads(int n) { g_threads.store(n, std::memory_order_relaxed); }
+// Process-wide, as threadpoolctl expects of a library's limit: a kernel started on any Python
+// thread afterwards uses it.
+void set_num_threads(int n) {
+  g_threads.store(std::max(1, std::min(n, kMaxThreads)), std::memory_order_relaxed);
+}
 
 }  // namespace lkreg
+
+// For threadpoolctl's controller (lkreg/_config.py), which reads and sets limits through
+// ctypes: plain C symbols, exported from the extension module.
+extern "C" {
+__attribute__((visibility("default"))) int lkreg_threadpool_get_num_threads() {
+  return lkreg::num_threads();
+}
+__attribute__((visibility("default"))) void lkreg_threadpool_set_num_threads(int n) {
+  lkreg::set_num_threads(n);
+}
+}

@@ -1,9 +1,10 @@
 // Threading for the drivers (baseline code only; the SIMD kernels are serial over a range).
 //
-// Element-wise kernels give the same bits however the array is split, so they are split into
-// one contiguous chunk per thread. Reductions are split into fixed blocks whose size does not
-// depend on the thread count, and the block sums are added in order: the same bits for any
-// thread count.
+// A parallel call is a job of chunks for lkreg's thread pool (thread_pool.hpp): the caller
+// and whichever workers are awake claim chunks until none are left. Element-wise kernels give
+// the same bits however the array is split. Reductions are split into fixed blocks whose size
+// does not depend on the thread count, and the block sums are added in order: the same bits
+// for any thread count, and for any assignment of chunks to threads.
 #pragma once
 
 #include <algorithm>
@@ -11,18 +12,23 @@
 #include <vector>
 
 #include "lkreg/config.hpp"
+#include "thread_pool.hpp"
 
 namespace lkreg::detail {
 
-// Below this many elements a memory-bound kernel runs on one thread: waking the team costs
-// more than it saves.
+// Below this many elements a memory-bound kernel runs on one thread: waking a worker costs
+// more than it saves (docs/architecture.md, "Threading runtime", has the measurement).
 constexpr std::int64_t kParallelMinStreaming = std::int64_t{1} << 15;
-// Compute-bound kernels (pow) pay for the team sooner.
+// Compute-bound kernels (pow) pay for a worker sooner.
 constexpr std::int64_t kParallelMinCompute = std::int64_t{1} << 12;
 // Reduction block: large enough to amortize a call, small enough to balance two threads.
 constexpr std::int64_t kReductionBlock = std::int64_t{1} << 14;
-// Chunk starts are multiples of this, so vector loops start aligned when the array is.
+// Chunk starts are multiples of this, so vector loops start aligned when the array is (and
+// packed masks start on a byte).
 constexpr std::int64_t kChunkAlign = 64;
+// Chunks per thread: a late worker leaves at most about 1/kChunksPerThread of its share to
+// be done by the others, and a claim (one compare-and-swap) is cheap against a chunk.
+constexpr std::int64_t kChunksPerThread = 8;
 
 inline int threads_for(std::int64_t n, std::int64_t min_parallel) {
   if (n < min_parallel) return 1;
@@ -32,7 +38,35 @@ inline int threads_for(std::int64_t n, std::int64_t min_parallel) {
   return static_cast<int>(std::min<std::int64_t>(num_threads(), most_useful));
 }
 
-// body(begin, end) over [0, n), one contiguous chunk per thread.
+// Size of the pieces [0, n) is claimed in: a multiple of `align`, at least `min_chunk`.
+inline std::int64_t chunk_length(std::int64_t n, int threads, std::int64_t min_chunk,
+                                 std::int64_t align) {
+  std::int64_t len = std::max(min_chunk, (n + threads * kChunksPerThread - 1) /
+                                             (threads * kChunksPerThread));
+  len = std::max(len, (n >> 30) + 1);  // fewer than 2**31 chunks, whatever n is
+  return (len + align - 1) / align * align;
+}
+
+// body(begin, end) over pieces of length `len` (the last one shorter) that cover [0, n), on up
+// to `threads` threads.
+template <class Body>
+void run_pieces(std::int64_t n, int threads, std::int64_t len, const Body& body) {
+  struct Job {
+    const Body* body;
+    std::int64_t n;
+    std::int64_t len;
+  };
+  const Job job{&body, n, len};
+  run_chunks((n + len - 1) / len, threads,
+             [](const void* p, std::int64_t c) {
+               const Job& j = *static_cast<const Job*>(p);
+               const std::int64_t begin = c * j.len;
+               (*j.body)(begin, std::min(j.n, begin + j.len));
+             },
+             &job);
+}
+
+// body(begin, end) over pieces that cover [0, n) exactly once, on up to num_threads() threads.
 template <class Body>
 void parallel_chunks(std::int64_t n, std::int64_t min_parallel, const Body& body) {
   const int nt = threads_for(n, min_parallel);
@@ -40,17 +74,8 @@ void parallel_chunks(std::int64_t n, std::int64_t min_parallel, const Body& body
     if (n > 0) body(std::int64_t{0}, n);
     return;
   }
-#if defined(_OPENMP)
-  const std::int64_t units = (n + kChunkAlign - 1) / kChunkAlign;
-#pragma omp parallel for schedule(static) num_threads(nt)
-  for (int t = 0; t < nt; ++t) {
-    const std::int64_t begin = std::min(n, units * t / nt * kChunkAlign);
-    const std::int64_t end = std::min(n, units * (t + 1) / nt * kChunkAlign);
-    if (begin < end) body(begin, end);
-  }
-#else
-  body(std::int64_t{0}, n);
-#endif
+  run_pieces(n, nt, chunk_length(n, nt, std::max<std::int64_t>(1, min_parallel / 4), kChunkAlign),
+             body);
 }
 
 // Sum of block_sum(begin, end) over the fixed blocks of [0, n), added in block order.
@@ -59,18 +84,17 @@ double blocked_sum(std::int64_t n, std::int64_t min_parallel, const BlockSum& bl
   if (n <= kReductionBlock) return n > 0 ? block_sum(std::int64_t{0}, n) : 0.0;
   const std::int64_t blocks = (n + kReductionBlock - 1) / kReductionBlock;
   std::vector<double> partial(static_cast<std::size_t>(blocks));
-  const auto sum_block = [&](std::int64_t b) {
-    const std::int64_t begin = b * kReductionBlock;
-    partial[static_cast<std::size_t>(b)] = block_sum(begin, std::min(n, begin + kReductionBlock));
+  const auto sum_blocks = [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t b = first; b < last; ++b) {
+      const std::int64_t begin = b * kReductionBlock;
+      partial[static_cast<std::size_t>(b)] = block_sum(begin, std::min(n, begin + kReductionBlock));
+    }
   };
   const int nt = threads_for(n, min_parallel);
-  if (nt <= 1) {  // no OpenMP region at all: see num_threads() on fork
-    for (std::int64_t b = 0; b < blocks; ++b) sum_block(b);
+  if (nt <= 1) {
+    sum_blocks(0, blocks);
   } else {
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nt)
-#endif
-    for (std::int64_t b = 0; b < blocks; ++b) sum_block(b);
+    run_pieces(blocks, nt, chunk_length(blocks, nt, 1, 1), sum_blocks);
   }
   double total = 0.0;
   for (double s : partial) total += s;

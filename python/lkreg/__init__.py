@@ -1,11 +1,17 @@
 """lkreg: fast regularization for NumPy code.
 
-Penalties (L1, L2, any Lk, elastic net, L0) with values and gradients computed by SIMD/OpenMP
-C++ kernels. See ``lkreg.show_config()`` for how this build runs.
+Penalties (L1, L2, any Lk, elastic net, L0) with values and gradients computed by SIMD
+C++ kernels on lkreg's own thread pool. See ``lkreg.show_config()`` for how this build runs.
 """
 
 from . import _core
-from ._config import _apply_simd_environment, get_num_threads, set_num_threads, show_config
+from ._config import (
+    _apply_simd_environment,
+    _register_threadpoolctl,
+    get_num_threads,
+    set_num_threads,
+    show_config,
+)
 from ._dropout import (
     Dropout,
     alpha_dropout,
@@ -22,7 +28,8 @@ from . import optim
 __version__: str = _core.__version__
 
 _apply_simd_environment()
-del _apply_simd_environment
+_register_threadpoolctl()
+del _apply_simd_environment, _register_threadpoolctl
 
 __all__ = [
     "__version__",

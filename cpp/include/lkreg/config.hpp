@@ -20,11 +20,13 @@ bool set_simd_level(SimdLevel level);
 bool simd_dispatch_enabled();
 bool native_build();
 
-bool openmp_enabled();
-// Threads a kernel may use on the calling thread: the lkreg setting if one was made, capped by
-// OpenMP's own limit for this thread (so threadpoolctl and OMP_NUM_THREADS still apply).
+// Name of the threading runtime (show_config()).
+const char* threading_runtime();
+// Most threads a kernel may use, process-wide: starts at LKREG_NUM_THREADS, else
+// OMP_NUM_THREADS, else the CPUs this process may run on.
 int num_threads();
-// n >= 1. Also sets OpenMP's limit for the calling thread.
+// Clamped to [1, kMaxThreads].
 void set_num_threads(int n);
+constexpr int kMaxThreads = 1024;
 
 }  // namespace lkreg
