@@ -26,6 +26,10 @@ constexpr std::int64_t kReductionBlock = std::int64_t{1} << 14;
 // Chunk starts are multiples of this, so vector loops start aligned when the array is (and
 // packed masks start on a byte).
 constexpr std::int64_t kChunkAlign = 64;
+// Sleeping workers are woken only for jobs this many times min_parallel: below it the OS takes
+// longer to run a woken worker than the job lasts, and awake workers (from a job moments ago)
+// suffice. docs/architecture.md, "Threading runtime", has the measurement.
+constexpr std::int64_t kWakeFactor = 32;
 // Chunks per thread: a late worker leaves at most about 1/kChunksPerThread of its share to
 // be done by the others, and a claim (one compare-and-swap) is cheap against a chunk.
 constexpr std::int64_t kChunksPerThread = 8;
@@ -48,9 +52,9 @@ inline std::int64_t chunk_length(std::int64_t n, int threads, std::int64_t min_c
 }
 
 // body(begin, end) over pieces of length `len` (the last one shorter) that cover [0, n), on up
-// to `threads` threads.
+// to `threads` threads; `wake`: whether sleeping workers are woken for it.
 template <class Body>
-void run_pieces(std::int64_t n, int threads, std::int64_t len, const Body& body) {
+void run_pieces(std::int64_t n, int threads, std::int64_t len, bool wake, const Body& body) {
   struct Job {
     const Body* body;
     std::int64_t n;
@@ -63,7 +67,7 @@ void run_pieces(std::int64_t n, int threads, std::int64_t len, const Body& body)
                const std::int64_t begin = c * j.len;
                (*j.body)(begin, std::min(j.n, begin + j.len));
              },
-             &job);
+             &job, wake);
 }
 
 // body(begin, end) over pieces that cover [0, n) exactly once, on up to num_threads() threads.
@@ -75,7 +79,7 @@ void parallel_chunks(std::int64_t n, std::int64_t min_parallel, const Body& body
     return;
   }
   run_pieces(n, nt, chunk_length(n, nt, std::max<std::int64_t>(1, min_parallel / 4), kChunkAlign),
-             body);
+             n >= kWakeFactor * min_parallel, body);
 }
 
 // Sum of block_sum(begin, end) over the fixed blocks of [0, n), added in block order.
@@ -94,7 +98,8 @@ double blocked_sum(std::int64_t n, std::int64_t min_parallel, const BlockSum& bl
   if (nt <= 1) {
     sum_blocks(0, blocks);
   } else {
-    run_pieces(blocks, nt, chunk_length(blocks, nt, 1, 1), sum_blocks);
+    run_pieces(blocks, nt, chunk_length(blocks, nt, 1, 1), n >= kWakeFactor * min_parallel,
+               sum_blocks);
   }
   double total = 0.0;
   for (double s : partial) total += s;

@@ -26,7 +26,10 @@
 #define LKREG_HAVE_ATFORK 1
 #endif
 #if defined(__linux__)
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace lkreg::detail {
@@ -36,10 +39,21 @@ namespace {
 // loop (an optimizer step per array, a solver's sweeps) then find their workers awake, and a
 // worker still spinning beside NumPy's BLAS threads costs them at most this. Measured: see
 // docs/architecture.md, "Threading runtime".
-constexpr auto kWorkerSpin = std::chrono::microseconds(50);
+constexpr auto kWorkerSpin = std::chrono::microseconds(200);
 // The caller waits for chunks that running workers claimed: spin first (a chunk takes
 // microseconds), then yield the core to whoever the OS prefers.
 constexpr int kCallerSpinsBeforeYield = 1 << 12;
+// A worker can be preempted by another process while it holds a chunk, and then the caller
+// waits for the OS to run it again (a scheduler slice: milliseconds). When the caller's wait at
+// the end of a job is that long (longer than kStallChunks of its own chunks, and at least
+// kStallMin), jobs run on the caller alone for kStallBackoff times the wait: whatever the
+// machine is doing, stalls then cost at most about 1/kStallBackoff of the time.
+constexpr double kStallChunks = 4.0;
+constexpr auto kStallMin = std::chrono::microseconds(30);
+constexpr int kStallBackoff = 100;
+constexpr auto kStallBackoffMax = std::chrono::seconds(1);
+
+using Clock = std::chrono::steady_clock;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
@@ -48,6 +62,37 @@ inline void cpu_relax() {
   std::this_thread::yield();
 #endif
 }
+
+// Sleeping on a 32-bit word until it changes. Linux: a futex, whose wake returns at once. (A
+// glibc condition variable's signal can wait for earlier-woken threads to leave its group,
+// which made a caller wait tens of microseconds for a sleeping worker: measured, see
+// docs/architecture.md.) Elsewhere a condition variable, woken for everyone.
+class WordWaiter {
+ public:
+#if defined(__linux__)
+  void wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr,
+            nullptr, 0);
+  }
+  void wake(std::atomic<std::uint32_t>& word, int count) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr,
+            nullptr, 0);
+  }
+#else
+  void wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (word.load(std::memory_order_seq_cst) == seen) cv_.wait(lock);
+  }
+  void wake(std::atomic<std::uint32_t>&, int) {
+    { std::lock_guard<std::mutex> lock(mutex_); }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+#endif
+};
 
 struct JobSlot {
   std::atomic<ChunkFn> fn{nullptr};
@@ -58,7 +103,7 @@ struct JobSlot {
 
 class Pool {
  public:
-  void run(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx) {
+  void run(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx, bool wake_sleepers) {
     std::unique_lock<std::mutex> own(owner_, std::try_to_lock);
     if (!own.owns_lock()) {  // another thread's job, or a chunk of ours calling back in
       for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
@@ -82,11 +127,9 @@ class Pool {
     // Paired with the sleeper's increment-then-check (both seq_cst): either it sees the new
     // generation, or this sees it asleep and wakes it.
     const int asleep = sleepers_.load(std::memory_order_seq_cst);
-    if (asleep > 0) {
-      { std::lock_guard<std::mutex> lock(sleep_mutex_); }
-      for (int i = std::min(asleep, helpers); i > 0; --i) wake_.notify_one();
-    }
+    if (asleep > 0 && wake_sleepers) waiter_.wake(gen_, std::min(asleep, helpers));
 
+    const Clock::time_point start = Clock::now();
     std::int64_t mine = 0;
     std::int64_t chunk = 0;
     while (claim(gen, chunks, chunk)) {
@@ -95,6 +138,8 @@ class Pool {
     }
     // Every chunk is claimed; the ones not ours run on workers that are running now.
     const std::int64_t theirs = chunks - mine;
+    if (done_.load(std::memory_order_acquire) >= theirs) return;
+    const Clock::time_point own_done = Clock::now();
     for (int spins = 0; done_.load(std::memory_order_acquire) < theirs; ++spins) {
       if (spins < kCallerSpinsBeforeYield) {
         cpu_relax();
@@ -102,15 +147,24 @@ class Pool {
         std::this_thread::yield();
       }
     }
+    const Clock::duration waited = Clock::now() - own_done;
+    if (mine > 0 && waited > kStallMin && waited > (own_done - start) * (kStallChunks / mine)) {
+      const Clock::duration backoff = std::min<Clock::duration>(waited * kStallBackoff, kStallBackoffMax);
+      serial_until_.store((Clock::now() + backoff).time_since_epoch().count(),
+                          std::memory_order_relaxed);
+    }
+  }
+
+  // After a stall (see kStallBackoff), jobs run on the caller alone until this time.
+  bool backing_off() const {
+    return Clock::now().time_since_epoch().count() < serial_until_.load(std::memory_order_relaxed);
   }
 
   void shutdown() {
     std::lock_guard<std::mutex> own(owner_);
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
-      stop_.store(true, std::memory_order_seq_cst);
-    }
-    wake_.notify_all();
+    stop_.store(true, std::memory_order_seq_cst);
+    gen_.fetch_add(1, std::memory_order_seq_cst);  // a sleeper's word changes: it wakes
+    waiter_.wake(gen_, 1 << 30);
     for (std::thread& t : workers_) t.join();
     workers_.clear();
   }
@@ -144,17 +198,22 @@ class Pool {
 
   // Returns the generation after `seen`, or `seen` itself when the pool stops.
   std::uint32_t wait_for_job(std::uint32_t seen) {
-    const auto deadline = std::chrono::steady_clock::now() + kWorkerSpin;
-    for (int i = 1;; ++i) {
-      if (gen_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed))
-        return gen_.load(std::memory_order_acquire);
-      cpu_relax();
-      if ((i & 63) == 0 && std::chrono::steady_clock::now() > deadline) break;
+    const auto deadline = Clock::now() + kWorkerSpin;
+    for (;;) {
+      for (int i = 0; i < 16; ++i) {
+        if (gen_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed))
+          return gen_.load(std::memory_order_acquire);
+        cpu_relax();
+      }
+      // A polite spin: it gives the core to any thread that wants it (the caller itself, when
+      // the OS woke this worker on its core; BLAS threads; other processes) and costs only
+      // cycles nobody else wanted.
+      std::this_thread::yield();
+      if (Clock::now() > deadline) break;
     }
-    std::unique_lock<std::mutex> lock(sleep_mutex_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     while (gen_.load(std::memory_order_seq_cst) == seen && !stop_.load(std::memory_order_seq_cst))
-      wake_.wait(lock);
+      waiter_.wait(gen_, seen);
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
     return gen_.load(std::memory_order_acquire);
   }
@@ -184,9 +243,9 @@ class Pool {
   JobSlot slots_[2];
   std::atomic<std::int64_t> done_{0};  // chunks the workers finished in this job
   std::atomic<int> sleepers_{0};
+  std::atomic<Clock::rep> serial_until_{0};
   std::atomic<bool> stop_{false};
-  std::mutex sleep_mutex_;
-  std::condition_variable wake_;
+  WordWaiter waiter_;
   std::vector<std::thread> workers_;  // under owner_
 };
 
@@ -225,13 +284,19 @@ int cpus_available() {
 
 }  // namespace
 
-void run_chunks(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx) {
+void run_chunks(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx,
+                bool wake_sleepers) {
   if (chunks <= 0) return;
   if (threads <= 1 || chunks == 1) {
     for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
     return;
   }
-  g_pool.load(std::memory_order_relaxed)->run(chunks, threads, fn, ctx);
+  Pool* pool = g_pool.load(std::memory_order_relaxed);
+  if (pool->backing_off()) {
+    for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
+    return;
+  }
+  pool->run(chunks, threads, fn, ctx, wake_sleepers);
 }
 
 int default_thread_count() {

@@ -22,7 +22,12 @@ using ChunkFn = void (*)(const void* ctx, std::int64_t chunk);
 // or while another thread runs a job, it runs every chunk on the calling thread (it never
 // waits for the pool). Workers start at the first parallel job, not at load; a child made by
 // fork() starts a pool of its own. chunks must be below 2**31.
-void run_chunks(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx);
+//
+// wake_sleepers: whether workers that went to sleep are woken for this job. Waking one costs
+// the caller a system call, and the OS may take longer to run it than a small job lasts (or
+// run it on the caller's own core first), so small jobs use only workers still awake from a
+// recent job.
+void run_chunks(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx, bool wake_sleepers);
 
 // The thread limit when nothing sets one: LKREG_NUM_THREADS, else the first number of
 // OMP_NUM_THREADS, else the CPUs this process may run on (its affinity mask), read at load.
