@@ -287,10 +287,15 @@ GIL_CASES = [
     ("Lk(2.5).add_grad", _with(lambda x, y: LK.add_grad(x, y), SMALL), C.penalty_grad),
     ("Lk(2.5).value_and_grad", _with(lambda x, y: LK.value_and_grad(x, out=y), SMALL),
      C.penalty_value_and_grad),
-    ("Lk(2.5).prox", _with(lambda x, y: LK.prox(x, 0.1, out=y), 2**18), C.lk_prox),
+    ("Lk(2.5).prox", _with(lambda x, y: LK.prox(x, 0.1, out=y), 2**18), C.penalty_prox),
+    ("Lk(0.5).prox(step array)",
+     _with(lambda x, y: lkreg.Lk(0.5, 0.1).prox(x, np.abs(y) + 0.1, out=y), 2**18),
+     C.penalty_prox),
     ("ElasticNet.prox", _with(lambda x, y: lkreg.ElasticNet(0.1, 0.2).prox(x, 0.1, out=y)),
-     C.soft_threshold),
-    ("L0.prox", _with(lambda x, y: lkreg.L0(0.1).prox(x, 0.1, out=y)), C.hard_threshold),
+     C.penalty_prox),
+    ("L0.prox", _with(lambda x, y: lkreg.L0(0.1).prox(x, 0.1, out=y)), C.penalty_prox),
+    ("L1.subdiff_distance", _with(lambda x, y: lkreg.L1(0.1).subdiff_distance(x, y)),
+     C.penalty_subdiff_distance),
     ("GroupL2(axis).value",
      _with(lambda x, y: lkreg.GroupL2(0.1, axis=1).value(x.reshape(2**11, -1)), SMALL),
      C.group_sumsq_axis),
@@ -338,5 +343,5 @@ def test_a_long_kernel_runs_while_another_python_thread_makes_progress(restore_t
     0.1 s) while thread B, pure Python, counts; B's count moves before A returns."""
     lkreg.set_num_threads(1)
     x = np.random.default_rng(0).standard_normal(2**19)
-    steps = _steps_inside(lambda: lkreg.Lk(2.5).prox(x, 0.1), _core.lk_prox, attempts=2)
+    steps = _steps_inside(lambda: lkreg.Lk(2.5).prox(x, 0.1), _core.penalty_prox, attempts=2)
     assert steps > 0

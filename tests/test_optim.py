@@ -342,10 +342,12 @@ PROX_PENALTIES = [L1(2.0), ElasticNet(2.0, 0.5), L0(0.5), L1(30.0, reduction="me
 @pytest.mark.parametrize("penalty", PROX_PENALTIES, ids=repr)
 @pytest.mark.parametrize("cls, config", ALL_OPTIMIZERS, ids=OPT_IDS)
 def test_nonsmooth_penalty_is_the_prox_after_the_update(cls, config, penalty, dtype, simd_level):
-    """Fused (L1, ElasticNet, L0) or not: the same bits as the plain step then prox(w, lr)."""
+    """Fused (element-wise penalties) or not (GroupL2), SGD and penalty_mode="decoupled": the
+    same bits as the plain step then prox(w, lr)."""
     params = [p / 10 for p in start_params(dtype)]
     plain = [p.copy() for p in params]
-    opt, opt_plain = cls(params, penalty=penalty, **config), cls(plain, **config)
+    mode = {} if cls is SGD else {"penalty_mode": "decoupled"}
+    opt, opt_plain = cls(params, penalty=penalty, **mode, **config), cls(plain, **config)
     for t, grads in enumerate(gradient_stream(params, steps=30)):
         if t == 10:  # a new learning rate reaches the thresholds
             opt.param_groups[0]["lr"] = opt_plain.param_groups[0]["lr"] = config["lr"] / 2
@@ -355,6 +357,47 @@ def test_nonsmooth_penalty_is_the_prox_after_the_update(cls, config, penalty, dt
             penalty.prox(p, opt_plain.param_groups[0]["lr"], out=p)
     for x, y in zip(params, plain):
         np.testing.assert_array_equal(bits(x), bits(y))
+    assert sum(int(np.count_nonzero(p == 0)) for p in params) > 0  # exact zeros
+
+
+def metric_steps(opt, index, p):
+    """lr / denominator of the update just made, from the optimizer's state, in NumPy."""
+    o = opt.param_groups[0]
+    s = opt.state[index]
+    t = p.dtype.type
+    if isinstance(opt, Adam):
+        v = s["max_exp_avg_sq"] if o["amsgrad"] else s["exp_avg_sq"]
+        bc2 = (1 - o["betas"][1] ** s["step"]) ** 0.5
+        return t(o["lr"]) / (np.sqrt(v) / t(bc2) + t(o["eps"]))
+    if isinstance(opt, RMSprop):
+        sq = s["square_avg"] - (s["grad_avg"] ** 2 if o["centered"] else 0)
+        return t(o["lr"]) / (np.sqrt(sq) + t(o["eps"]))
+    clr = o["lr"] / (1 + (s["step"] - 1) * o["lr_decay"])
+    return t(clr) / (np.sqrt(s["sum"]) + t(o["eps"]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("penalty", PROX_PENALTIES, ids=repr)
+@pytest.mark.parametrize("cls, config", ALL_OPTIMIZERS[1:], ids=OPT_IDS[1:])
+def test_preconditioned_prox_uses_the_updates_own_steps(cls, config, penalty, dtype, simd_level):
+    """penalty_mode="preconditioned" (the default): the plain step, then
+    prox(w, lr / denominator) with the optimizer's per-coordinate denominator."""
+    params = [p / 10 for p in start_params(dtype)]
+    plain = [p.copy() for p in params]
+    opt, opt_plain = cls(params, penalty=penalty, **config), cls(plain, **config)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for t, grads in enumerate(gradient_stream(params, steps=30)):
+        if t == 10:
+            opt.param_groups[0]["lr"] = opt_plain.param_groups[0]["lr"] = config["lr"] / 2
+        opt.step(grads)
+        opt_plain.step(grads)
+        for i, p in enumerate(plain):
+            penalty.prox(p, metric_steps(opt_plain, i, p), out=p)
+        # restart the comparison from the fused iterate: rounding (the threshold's product is
+        # formed in another order) must not decide a zero once and carry it on
+        for x, y in zip(params, plain):
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * float(np.max(np.abs(y), initial=1)))
+            y[...] = x
     assert sum(int(np.count_nonzero(p == 0)) for p in params) > 0  # exact zeros
 
 
@@ -397,7 +440,7 @@ def test_param_groups_leave_biases_unpenalized():
     w, b = start_params(np.float64, shapes=[(5, 4), (5,)])
     w0, b0 = w.copy(), b.copy()
     opt = Adam([{"params": [w], "penalty": L1(0.1), "weight_decay": 0.1},
-                {"params": [b], "weight_decay": 0.0}], lr=0.01)
+                {"params": [b], "weight_decay": 0.0}], lr=0.01, penalty_mode="decoupled")
     ref_w, ref_b = AdamRef(lr=0.01, weight_decay=0.1), AdamRef(lr=0.01, weight_decay=0.0)
     for gw, gb in gradient_stream([w, b], steps=10):
         opt.step([gw, gb])
@@ -692,16 +735,50 @@ def test_bad_construction(make, error, match):
 def test_core_rejects_overlapping_state():
     buf = np.zeros(20)
     p, g = buf[:10], np.ones(10)
-    with pytest.raises(ValueError, match="overlaps param"):
-        _core.sgd_step(p, g, buf[5:15], True, 0.1, 0.9, 0.0, 0.0, False)
-    with pytest.raises(ValueError, match="grad overlaps"):
-        _core.sgd_step(p, buf[1:11], None, False, 0.1, 0.0, 0.0, 0.0, False)
+    sgd = lambda params, grads, bufs, steps=None: _core.sgd_step(  # noqa: E731
+        params, grads, bufs, steps, 0.1, 0.9, 0.0, 0.0, False)
+    with pytest.raises(ValueError, match=r"overlaps params\[0\]"):
+        sgd([p], [g], [buf[5:15]], [1])
+    with pytest.raises(ValueError, match=r"grads\[0\] overlaps params\[0\] partially"):
+        sgd([p], [buf[1:11]], None)
     with pytest.raises(ValueError, match="step"):
-        _core.adam_step(p, g, np.zeros(10), np.zeros(10), None, 0, 0.1, 0.9, 0.99, 1e-8, 0.0, False)
-    with pytest.raises(TypeError, match="grad must have dtype float64"):
-        _core.sgd_step(p, g.astype(np.float32), None, False, 0.1, 0.0, 0.0, 0.0, False)
+        _core.adam_step([p], [g], [np.zeros(10)], [np.zeros(10)], None, [0], 0.1, 0.9, 0.99,
+                        1e-8, 0.0, False)
+    with pytest.raises(TypeError, match=r"grads\[0\] must have dtype float64"):
+        sgd([p], [g.astype(np.float32)], None)
+    # across the arrays of one group: another parameter's memory is never a gradient, and two
+    # parameters (or states) never share memory
+    other = buf[10:]
+    with pytest.raises(ValueError, match=r"grads\[1\] overlaps params\[0\]"):
+        sgd([p, other], [g, p], None)
+    with pytest.raises(ValueError, match=r"overlaps"):
+        sgd([p, buf[5:15]], [g, g], None)
+    with pytest.raises(ValueError, match=r"state\[7\]\['momentum_buffer'\]"):
+        _core.sgd_step([p], [g], [np.zeros(3)], [1], 0.1, 0.9, 0.0, 0.0, False, index=7)
     np.testing.assert_array_equal(buf, 0.0)
     # the gradient may be the parameter itself: each element is read before it is written
     w = np.arange(8.0)
-    _core.sgd_step(w, w, None, False, 0.5, 0.0, 0.0, 0.0, False)
+    _core.sgd_step([w], [w], None, None, 0.5, 0.0, 0.0, 0.0, False)
     np.testing.assert_array_equal(w, np.arange(8.0) * 0.5)
+
+
+def test_one_call_packs_many_arrays_bit_identical_to_one_call_each(restore_threads):
+    """A group of many arrays of mixed sizes (packed into thread ranges, large ones split) gives
+    the bits of updating each array in its own group, for 1 and 2 threads."""
+    rng = np.random.default_rng(5)
+    sizes = [1, 3, 64, 65, 200, 1, 40000, 7, 70001, 0, 129]
+    start = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    grads = [[rng.standard_normal(n).astype(np.float32) for n in sizes] for _ in range(4)]
+    results = []
+    for threads in (1, 2):
+        lkreg.set_num_threads(threads)
+        for grouped in (True, False):
+            params = [x.copy() for x in start]
+            groups = [{"params": params}] if grouped else [{"params": [x]} for x in params]
+            opt = AdamW(groups, lr=0.05, penalty=L1(0.01))
+            for gs in grads:
+                opt.step(gs)
+            results.append(params)
+    for other in results[1:]:
+        for x, y in zip(results[0], other):
+            np.testing.assert_array_equal(bits(x), bits(y))

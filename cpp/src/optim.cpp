@@ -1,8 +1,10 @@
-// Optimizer drivers: per-call scalars in double (as torch computes them on the host), threading
-// and SIMD dispatch around the serial kernels.
+// Optimizer drivers: per-array scalars in double (as torch computes them on the host), one
+// parallel pass over a group's arrays, and SIMD dispatch around the serial kernels.
 #include "lkreg/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "optim_kernels.hpp"
 #include "parallel.hpp"
@@ -12,19 +14,26 @@ namespace lkreg {
 
 namespace {
 
-FusedPenalty canonical(const FusedPenalty& pen) {
-  FusedPenalty q = pen;
-  if (q.prox != FusedProx::none) q.has_gradient = false;
-  if (q.has_gradient) q.gradient = detail::canonical(q.gradient);
-  return q;
+// The penalty of one array of n elements, in the form the kernels take: canonical kinds, a
+// smooth description as a gradient, nothing for a zero penalty.
+detail::ArrayPenalty array_penalty(const FusedPenalty& pen, std::int64_t n) {
+  detail::ArrayPenalty a;
+  if (pen.use == PenaltyUse::none) return a;
+  PenaltyParams d = pen.per_array_mean && n > 0 ? pen.description.scaled(1.0 / n) : pen.description;
+  d = detail::canonical(d);
+  a.description = d;
+  a.use = d.is_smooth() ? PenaltyUse::gradient : pen.use;
+  if (a.use != PenaltyUse::gradient && d.lam == 0 && d.l2 == 0) a.use = PenaltyUse::none;
+  return a;
 }
 
 // A step streams memory (its sqrt and divisions hide behind the loads); a pow in the
-// penalty's gradient makes it compute-bound, which pays for the thread team sooner.
+// penalty's gradient or a Newton in its prox makes it compute-bound, which pays for the thread
+// team sooner.
 std::int64_t min_parallel(const FusedPenalty& pen) {
-  const PenaltyParams& p = pen.gradient;
-  const bool uses_pow = pen.has_gradient && p.kind == PenaltyKind::Lk && p.k != 0.5 &&
-                        p.k != 1.5 && p.k != 3.0;
+  const PenaltyParams& p = pen.description;
+  const bool uses_pow = pen.use != PenaltyUse::none && p.kind == PenaltyKind::Lk &&
+                        p.k != 0.5 && p.k != 1.5 && p.k != 3.0;
   return uses_pow ? detail::kParallelMinCompute : detail::kParallelMinStreaming;
 }
 
@@ -34,54 +43,95 @@ T* at(T* p, std::int64_t b) {
   return p != nullptr ? p + b : nullptr;
 }
 
+// body(i, begin, end) over the ranges of the arrays' concatenation that parallel_chunks hands
+// each thread: one pass over the whole group, small arrays packed into one thread's range and
+// large ones split. Element-wise kernels give the same bits however the list is cut.
+template <class T, class Body>
+void for_each_range(const ParamArrays<T>* arrays, std::size_t count, std::int64_t min_parallel,
+                    const Body& body) {
+  std::vector<std::int64_t> start(count + 1, 0);
+  for (std::size_t i = 0; i < count; ++i) start[i + 1] = start[i] + arrays[i].n;
+  detail::parallel_chunks(start[count], min_parallel, [&](std::int64_t b, std::int64_t e) {
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(start.begin(), start.end(), b) - start.begin() - 1);
+    for (; i < count && start[i] < e; ++i) {
+      const std::int64_t lo = std::max(b, start[i]) - start[i];
+      const std::int64_t hi = std::min(e, start[i + 1]) - start[i];
+      if (lo < hi) body(i, lo, hi);
+    }
+  });
+}
+
+template <class T>
+std::vector<detail::ArrayPenalty> array_penalties(const FusedPenalty& pen,
+                                                  const ParamArrays<T>* arrays,
+                                                  std::size_t count) {
+  std::vector<detail::ArrayPenalty> out(count);
+  for (std::size_t i = 0; i < count; ++i) out[i] = array_penalty(pen, arrays[i].n);
+  return out;
+}
+
 }  // namespace
 
 template <class T>
-void sgd_step(const SGDOptions& o, const FusedPenalty& penalty, T* param, const T* grad,
-              T* momentum_buffer, bool first_step, std::int64_t n) {
-  const FusedPenalty pen = canonical(penalty);
-  detail::SGDScalars s{};
-  s.neg_lr = -o.lr;
-  s.momentum = o.momentum;
-  s.one_minus_dampening = 1.0 - o.dampening;
-  s.weight_decay = o.weight_decay;
-  s.nesterov = o.nesterov;
-  s.first_step = first_step;
+void sgd_step(const SGDOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+              std::size_t count) {
+  const auto pens = array_penalties(penalty, arrays, count);
+  detail::SGDScalars first{}, later{};
+  first.neg_lr = -o.lr;
+  first.momentum = o.momentum;
+  first.one_minus_dampening = 1.0 - o.dampening;
+  first.weight_decay = o.weight_decay;
+  first.nesterov = o.nesterov;
+  first.prox_step = o.lr;
+  later = first;
+  first.first_step = true;
+  later.first_step = false;
   const auto kernel = LKREG_SELECT(sgd_kernel<T>);
-  detail::parallel_chunks(n, min_parallel(pen), [&](std::int64_t b, std::int64_t e) {
-    kernel(s, pen, param + b, grad + b, at(momentum_buffer, b), e - b);
+  for_each_range(arrays, count, min_parallel(penalty), [&](std::size_t i, std::int64_t b,
+                                                            std::int64_t e) {
+    const ParamArrays<T>& a = arrays[i];
+    kernel(a.step <= 1 ? first : later, pens[i], a.param + b, a.grad + b, at(a.state[0], b),
+           e - b);
   });
 }
 
 template <class T>
-void adam_step(const AdamOptions& o, const FusedPenalty& penalty, std::int64_t step, T* param,
-               const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, std::int64_t n) {
-  const FusedPenalty pen = canonical(penalty);
-  // torch: bias_correction1 = 1 - beta1 ** step; step_size = lr / bias_correction1;
-  // bias_correction2_sqrt = bias_correction2 ** 0.5 (Python floats: C's pow)
-  const double t = static_cast<double>(step);
-  const double bias_correction1 = 1.0 - std::pow(o.beta1, t);
-  const double bias_correction2 = 1.0 - std::pow(o.beta2, t);
+void adam_step(const AdamOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+               std::size_t count) {
+  const auto pens = array_penalties(penalty, arrays, count);
+  std::vector<detail::AdamScalars> scalars(count);
   const bool decay = o.weight_decay != 0;
-  detail::AdamScalars s{};
-  s.neg_step_size = -(o.lr / bias_correction1);
-  s.beta1_weight = 1.0 - o.beta1;
-  s.beta2 = o.beta2;
-  s.one_minus_beta2 = 1.0 - o.beta2;
-  s.eps = o.eps;
-  s.bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
-  s.weight_decay = decay && !o.decoupled_weight_decay ? o.weight_decay : 0.0;
-  s.param_scale = decay && o.decoupled_weight_decay ? 1.0 - o.lr * o.weight_decay : 1.0;
+  for (std::size_t i = 0; i < count; ++i) {
+    // torch: bias_correction1 = 1 - beta1 ** step; step_size = lr / bias_correction1;
+    // bias_correction2_sqrt = bias_correction2 ** 0.5 (Python floats: C's pow)
+    const double t = static_cast<double>(arrays[i].step);
+    const double bias_correction1 = 1.0 - std::pow(o.beta1, t);
+    const double bias_correction2 = 1.0 - std::pow(o.beta2, t);
+    detail::AdamScalars& s = scalars[i];
+    s.neg_step_size = -(o.lr / bias_correction1);
+    s.beta1_weight = 1.0 - o.beta1;
+    s.beta2 = o.beta2;
+    s.one_minus_beta2 = 1.0 - o.beta2;
+    s.eps = o.eps;
+    s.bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
+    s.weight_decay = decay && !o.decoupled_weight_decay ? o.weight_decay : 0.0;
+    s.param_scale = decay && o.decoupled_weight_decay ? 1.0 - o.lr * o.weight_decay : 1.0;
+    s.prox_step = o.lr;
+  }
   const auto kernel = LKREG_SELECT(adam_kernel<T>);
-  detail::parallel_chunks(n, min_parallel(pen), [&](std::int64_t b, std::int64_t e) {
-    kernel(s, pen, param + b, grad + b, exp_avg + b, exp_avg_sq + b, at(max_exp_avg_sq, b), e - b);
+  for_each_range(arrays, count, min_parallel(penalty), [&](std::size_t i, std::int64_t b,
+                                                            std::int64_t e) {
+    const ParamArrays<T>& a = arrays[i];
+    kernel(scalars[i], pens[i], a.param + b, a.grad + b, a.state[0] + b, a.state[1] + b,
+           at(a.state[2], b), e - b);
   });
 }
 
 template <class T>
-void rmsprop_step(const RMSpropOptions& o, const FusedPenalty& penalty, T* param, const T* grad,
-                  T* square_avg, T* grad_avg, T* momentum_buffer, std::int64_t n) {
-  const FusedPenalty pen = canonical(penalty);
+void rmsprop_step(const RMSpropOptions& o, const FusedPenalty& penalty,
+                  const ParamArrays<T>* arrays, std::size_t count) {
+  const auto pens = array_penalties(penalty, arrays, count);
   detail::RMSpropScalars s{};
   s.neg_lr = -o.lr;
   s.alpha = o.alpha;
@@ -89,50 +139,68 @@ void rmsprop_step(const RMSpropOptions& o, const FusedPenalty& penalty, T* param
   s.eps = o.eps;
   s.weight_decay = o.weight_decay;
   s.momentum = o.momentum;
+  s.prox_step = o.lr;
   const auto kernel = LKREG_SELECT(rmsprop_kernel<T>);
-  detail::parallel_chunks(n, min_parallel(pen), [&](std::int64_t b, std::int64_t e) {
-    kernel(s, pen, param + b, grad + b, square_avg + b, at(grad_avg, b), at(momentum_buffer, b),
-           e - b);
+  for_each_range(arrays, count, min_parallel(penalty), [&](std::size_t i, std::int64_t b,
+                                                            std::int64_t e) {
+    const ParamArrays<T>& a = arrays[i];
+    kernel(s, pens[i], a.param + b, a.grad + b, a.state[0] + b, at(a.state[1], b),
+           at(a.state[2], b), e - b);
   });
 }
 
 template <class T>
-void adagrad_step(const AdagradOptions& o, const FusedPenalty& penalty, std::int64_t step,
-                  T* param, const T* grad, T* sum, std::int64_t n) {
-  const FusedPenalty pen = canonical(penalty);
-  detail::AdagradScalars s{};
-  s.neg_clr = -(o.lr / (1.0 + (static_cast<double>(step) - 1.0) * o.lr_decay));
-  s.weight_decay = o.weight_decay;
-  s.eps = o.eps;
+void adagrad_step(const AdagradOptions& o, const FusedPenalty& penalty,
+                  const ParamArrays<T>* arrays, std::size_t count) {
+  const auto pens = array_penalties(penalty, arrays, count);
+  std::vector<detail::AdagradScalars> scalars(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double clr =
+        o.lr / (1.0 + (static_cast<double>(arrays[i].step) - 1.0) * o.lr_decay);
+    scalars[i] = detail::AdagradScalars{-clr, o.weight_decay, o.eps, clr};
+  }
   const auto kernel = LKREG_SELECT(adagrad_kernel<T>);
-  detail::parallel_chunks(n, min_parallel(pen), [&](std::int64_t b, std::int64_t e) {
-    kernel(s, pen, param + b, grad + b, sum + b, e - b);
+  for_each_range(arrays, count, min_parallel(penalty), [&](std::size_t i, std::int64_t b,
+                                                            std::int64_t e) {
+    const ParamArrays<T>& a = arrays[i];
+    kernel(scalars[i], pens[i], a.param + b, a.grad + b, a.state[0] + b, e - b);
   });
 }
 
 template <class T>
-void ftrl_step(const FTRLOptions& o, const FusedPenalty& penalty, T* weight, const T* grad, T* z,
-               T* squared_sum, std::int64_t n) {
-  FusedPenalty gradient_only = penalty;  // FTRL uses the gradient part only
-  gradient_only.prox = FusedProx::none;
-  const FusedPenalty pen = canonical(gradient_only);
+void ftrl_step(const FTRLOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+               std::size_t count) {
+  std::vector<detail::ArrayPenalty> pens = array_penalties(penalty, arrays, count);
+  std::vector<FTRLOptions> options(count, o);
+  for (std::size_t i = 0; i < count; ++i) {
+    detail::ArrayPenalty& pen = pens[i];
+    if (pen.use == PenaltyUse::prox || pen.use == PenaltyUse::preconditioned_prox) {
+      // solved exactly by the closed form: the paper's l1 |w| + l2/2 w^2
+      const PenaltyParams& d = pen.description;
+      if (d.kind == PenaltyKind::L1 || d.kind == PenaltyKind::ElasticNet) options[i].l1 += d.lam;
+      if (d.kind == PenaltyKind::ElasticNet) options[i].l2 += 2.0 * d.l2;
+      pen.use = PenaltyUse::none;
+    }
+  }
   const auto kernel = LKREG_SELECT(ftrl_kernel<T>);
-  detail::parallel_chunks(n, min_parallel(pen), [&](std::int64_t b, std::int64_t e) {
-    kernel(o, pen, weight + b, grad + b, z + b, squared_sum + b, e - b);
+  for_each_range(arrays, count, min_parallel(penalty), [&](std::size_t i, std::int64_t b,
+                                                            std::int64_t e) {
+    const ParamArrays<T>& a = arrays[i];
+    kernel(options[i], pens[i], a.param + b, a.grad + b, a.state[0] + b, a.state[1] + b, e - b);
   });
 }
 
-#define LKREG_INSTANTIATE(T)                                                                  \
-  template void sgd_step<T>(const SGDOptions&, const FusedPenalty&, T*, const T*, T*, bool,   \
-                            std::int64_t);                                                    \
-  template void adam_step<T>(const AdamOptions&, const FusedPenalty&, std::int64_t, T*,       \
-                             const T*, T*, T*, T*, std::int64_t);                             \
-  template void rmsprop_step<T>(const RMSpropOptions&, const FusedPenalty&, T*, const T*, T*, \
-                                T*, T*, std::int64_t);                                        \
-  template void adagrad_step<T>(const AdagradOptions&, const FusedPenalty&, std::int64_t, T*, \
-                                const T*, T*, std::int64_t);                                  \
-  template void ftrl_step<T>(const FTRLOptions&, const FusedPenalty&, T*, const T*, T*, T*,   \
-                             std::int64_t);
+#define LKREG_INSTANTIATE(T)                                                                   \
+  template void sgd_step<T>(const SGDOptions&, const FusedPenalty&, const ParamArrays<T>*,     \
+                            std::size_t);                                                      \
+  template void adam_step<T>(const AdamOptions&, const FusedPenalty&, const ParamArrays<T>*,   \
+                             std::size_t);                                                     \
+  template void rmsprop_step<T>(const RMSpropOptions&, const FusedPenalty&,                    \
+                                const ParamArrays<T>*, std::size_t);                           \
+  template void adagrad_step<T>(const AdagradOptions&, const FusedPenalty&,                    \
+                                const ParamArrays<T>*, std::size_t);                           \
+  template void ftrl_step<T>(const FTRLOptions&, const FusedPenalty&, const ParamArrays<T>*,   \
+                             std::size_t);
 LKREG_INSTANTIATE(float)
 LKREG_INSTANTIATE(double)
 #undef LKREG_INSTANTIATE

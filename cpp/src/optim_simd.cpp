@@ -4,7 +4,8 @@
 // one operation of torch.optim's single-tensor code, in T, in the same order (the comments name
 // the torch call). The penalty is a policy, passed by value so that its coefficients live in
 // registers: its gradient is added to g before anything else, or its element-wise prox is
-// applied to the updated weight before the store. Invariant options are selects between values
+// applied to the updated weight before the store (prox_terms.hpp: with the learning rate, or with
+// the update's per-coordinate step lr / denominator). Invariant options are selects between values
 // computed on both sides (vectorized thanks to -fno-trapping-math, see CMakeLists.txt).
 #include <cmath>
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "optim_kernels.hpp"
 #include "penalty_terms.hpp"
+#include "prox_terms.hpp"
 
 namespace lkreg::LKREG_ISA {
 namespace {
@@ -19,56 +21,53 @@ namespace {
 template <class T>
 struct NoPenalty {
   T gradient(T, T g) const { return g; }
-  T prox(T w) const { return w; }
+  T prox(T w, T) const { return w; }
 };
 
 template <class T, class Term>
 struct GradientOf {  // g + the term's gradient, as penalty_grad(..., accumulate=true)
   Term term;
   T gradient(T w, T g) const { return g + term.grad(w); }
-  T prox(T w) const { return w; }
+  T prox(T w, T) const { return w; }
 };
 
-// The same expressions as prox_simd.cpp's soft() and hard(), so fused and separate prox agree.
-template <class T>
-struct SoftThreshold {
-  T t, c;
-  SoftThreshold(double threshold, double scale)
-      : t(static_cast<T>(threshold)), c(static_cast<T>(scale)) {}
+// prox(w, lr): the step folded into the term's coefficients (the bits of penalty.prox(w, lr)).
+template <class T, class Term>
+struct UniformProx {
+  Term term;
   T gradient(T, T g) const { return g; }
-  T prox(T x) const {
-    const T a = std::fabs(x) - t;
-    const T kept = c * std::copysign(a, x);
-    return a > 0 ? kept : (a <= 0 ? std::copysign(T(0), x) : a);
-  }
+  T prox(T x, T) const { return term(x); }
 };
 
-template <class T>
-struct HardThreshold {
-  T t;
-  explicit HardThreshold(double threshold) : t(static_cast<T>(threshold)) {}
+// prox(w, lr / denominator_i): the update's own per-coordinate step.
+template <class T, class Term>
+struct PreconditionedProx {
+  Term term;
   T gradient(T, T g) const { return g; }
-  T prox(T x) const { return std::fabs(x) <= t ? T(0) : x; }
+  T prox(T x, T denominator) const { return term(x, T(1) / denominator); }
 };
 
 // Calls f with the gradient-only policy for pen (no penalty, or one term of penalty_terms.hpp).
 template <class T, class F>
-void with_gradient_penalty(const FusedPenalty& pen, const F& f) {
-  if (!pen.has_gradient) return f(NoPenalty<T>());
-  with_term<T>(pen.gradient, [&](const auto& term) {
+void with_gradient_penalty(const detail::ArrayPenalty& pen, const F& f) {
+  if (pen.use != PenaltyUse::gradient) return f(NoPenalty<T>());
+  with_term<T>(pen.description, [&](const auto& term) {
     f(GradientOf<T, std::decay_t<decltype(term)>>{term});
   });
 }
 
+// The policy for pen; prox terms (prox_terms.hpp) take the step `prox_step`.
 template <class T, class F>
-void with_penalty(const FusedPenalty& pen, const F& f) {
-  switch (pen.prox) {
-    case FusedProx::soft:
-      return f(SoftThreshold<T>(pen.threshold, pen.scale));
-    case FusedProx::hard:
-      return f(HardThreshold<T>(pen.threshold));
-    case FusedProx::none:
-      break;
+void with_penalty(const detail::ArrayPenalty& pen, double prox_step, const F& f) {
+  if (pen.use == PenaltyUse::prox) {
+    return with_prox_term<T, false>(pen.description, prox_step, [&](const auto& term) {
+      f(UniformProx<T, std::decay_t<decltype(term)>>{term});
+    });
+  }
+  if (pen.use == PenaltyUse::preconditioned_prox) {
+    return with_prox_term<T, false>(pen.description, prox_step, [&](const auto& term) {
+      f(PreconditionedProx<T, std::decay_t<decltype(term)>>{term});
+    });
   }
   with_gradient_penalty<T>(pen, f);
 }
@@ -124,7 +123,7 @@ void sgd_loop(const detail::SGDScalars& s, Penalty pen, T* p, const T* g, T* buf
       const T look_ahead = d + momentum * b;  // grad.add(buf, alpha=momentum)
       d = nesterov != T(0) ? look_ahead : b;
     }
-    p[i] = pen.prox(w + neg_lr * d);  // param.add_(grad, alpha=-lr)
+    p[i] = pen.prox(w + neg_lr * d, T(1));  // param.add_(grad, alpha=-lr)
   }
 }
 
@@ -153,7 +152,7 @@ void adam_loop(const detail::AdamScalars& s, Penalty pen, T* p, const T* g, T* m
     }
     const T denom = std::sqrt(vhat) / bc2_sqrt + eps;      // (sqrt() / bc2_sqrt).add_(eps)
     // param.mul_(1 - lr * wd) (AdamW), then param.addcdiv_(exp_avg, denom, value=-step_size)
-    p[i] = pen.prox(w * param_scale + neg_step * mi / denom);
+    p[i] = pen.prox(w * param_scale + neg_step * mi / denom, denom);
   }
 }
 
@@ -184,9 +183,9 @@ void rmsprop_loop(const detail::RMSpropScalars& s, Penalty pen, T* p, const T* g
     if constexpr (kMomentum) {
       const T b = buf[i] * momentum + d / avg;  // buf.mul_(momentum).addcdiv_(grad, avg)
       buf[i] = b;
-      p[i] = pen.prox(w + neg_lr * b);          // param.add_(buf, alpha=-lr)
+      p[i] = pen.prox(w + neg_lr * b, avg);     // param.add_(buf, alpha=-lr)
     } else {
-      p[i] = pen.prox(w + neg_lr * d / avg);    // param.addcdiv_(grad, avg, value=-lr)
+      p[i] = pen.prox(w + neg_lr * d / avg, avg);  // param.addcdiv_(grad, avg, value=-lr)
     }
   }
 }
@@ -205,7 +204,7 @@ void adagrad_loop(const detail::AdagradScalars& s, Penalty pen, T* p, const T* g
     const T acc = sum[i] + d * d;                // state_sum.addcmul_(grad, grad, value=1)
     sum[i] = acc;
     const T std_dev = std::sqrt(acc) + eps;      // state_sum.sqrt().add_(eps)
-    p[i] = pen.prox(w + neg_clr * d / std_dev);  // param.addcdiv_(grad, std, value=-clr)
+    p[i] = pen.prox(w + neg_clr * d / std_dev, std_dev);  // addcdiv_(grad, std, value=-clr)
   }
 }
 
@@ -233,9 +232,9 @@ void ftrl_loop(const FTRLOptions& o, Penalty pen, T* weight, const T* g, T* z,
 }  // namespace
 
 template <class T>
-void sgd_kernel(const detail::SGDScalars& s, const FusedPenalty& pen, T* p, const T* g, T* buf,
+void sgd_kernel(const detail::SGDScalars& s, const detail::ArrayPenalty& pen, T* p, const T* g, T* buf,
                 std::int64_t n) {
-  with_penalty<T>(pen, [&](const auto& policy) {
+  with_penalty<T>(pen, s.prox_step, [&](const auto& policy) {
     if (buf == nullptr) {
       sgd_loop<T, Momentum::none>(s, policy, p, g, buf, n);
     } else if (s.first_step) {
@@ -247,9 +246,9 @@ void sgd_kernel(const detail::SGDScalars& s, const FusedPenalty& pen, T* p, cons
 }
 
 template <class T>
-void adam_kernel(const detail::AdamScalars& s, const FusedPenalty& pen, T* p, const T* g, T* m,
+void adam_kernel(const detail::AdamScalars& s, const detail::ArrayPenalty& pen, T* p, const T* g, T* m,
                  T* v, T* vmax, std::int64_t n) {
-  with_penalty<T>(pen, [&](const auto& policy) {
+  with_penalty<T>(pen, s.prox_step, [&](const auto& policy) {
     if (vmax != nullptr) {
       adam_loop<T, true>(s, policy, p, g, m, v, vmax, n);
     } else {
@@ -259,9 +258,9 @@ void adam_kernel(const detail::AdamScalars& s, const FusedPenalty& pen, T* p, co
 }
 
 template <class T>
-void rmsprop_kernel(const detail::RMSpropScalars& s, const FusedPenalty& pen, T* p, const T* g,
+void rmsprop_kernel(const detail::RMSpropScalars& s, const detail::ArrayPenalty& pen, T* p, const T* g,
                     T* square_avg, T* grad_avg, T* buf, std::int64_t n) {
-  with_penalty<T>(pen, [&](const auto& policy) {
+  with_penalty<T>(pen, s.prox_step, [&](const auto& policy) {
     if (grad_avg != nullptr && buf != nullptr) {
       rmsprop_loop<T, true, true>(s, policy, p, g, square_avg, grad_avg, buf, n);
     } else if (grad_avg != nullptr) {
@@ -275,28 +274,28 @@ void rmsprop_kernel(const detail::RMSpropScalars& s, const FusedPenalty& pen, T*
 }
 
 template <class T>
-void adagrad_kernel(const detail::AdagradScalars& s, const FusedPenalty& pen, T* p, const T* g,
+void adagrad_kernel(const detail::AdagradScalars& s, const detail::ArrayPenalty& pen, T* p, const T* g,
                     T* sum, std::int64_t n) {
-  with_penalty<T>(pen, [&](const auto& policy) { adagrad_loop<T>(s, policy, p, g, sum, n); });
+  with_penalty<T>(pen, s.prox_step, [&](const auto& policy) { adagrad_loop<T>(s, policy, p, g, sum, n); });
 }
 
 template <class T>
-void ftrl_kernel(const FTRLOptions& o, const FusedPenalty& pen, T* w, const T* g, T* z,
+void ftrl_kernel(const FTRLOptions& o, const detail::ArrayPenalty& pen, T* w, const T* g, T* z,
                  T* squared_sum, std::int64_t n) {
   with_gradient_penalty<T>(
       pen, [&](const auto& policy) { ftrl_loop<T>(o, policy, w, g, z, squared_sum, n); });
 }
 
 #define LKREG_INSTANTIATE(T)                                                                  \
-  template void sgd_kernel<T>(const detail::SGDScalars&, const FusedPenalty&, T*, const T*,   \
+  template void sgd_kernel<T>(const detail::SGDScalars&, const detail::ArrayPenalty&, T*, const T*,   \
                               T*, std::int64_t);                                              \
-  template void adam_kernel<T>(const detail::AdamScalars&, const FusedPenalty&, T*, const T*, \
+  template void adam_kernel<T>(const detail::AdamScalars&, const detail::ArrayPenalty&, T*, const T*, \
                                T*, T*, T*, std::int64_t);                                     \
-  template void rmsprop_kernel<T>(const detail::RMSpropScalars&, const FusedPenalty&, T*,     \
+  template void rmsprop_kernel<T>(const detail::RMSpropScalars&, const detail::ArrayPenalty&, T*,     \
                                   const T*, T*, T*, T*, std::int64_t);                        \
-  template void adagrad_kernel<T>(const detail::AdagradScalars&, const FusedPenalty&, T*,     \
+  template void adagrad_kernel<T>(const detail::AdagradScalars&, const detail::ArrayPenalty&, T*,     \
                                   const T*, T*, std::int64_t);                                \
-  template void ftrl_kernel<T>(const FTRLOptions&, const FusedPenalty&, T*, const T*, T*, T*, \
+  template void ftrl_kernel<T>(const FTRLOptions&, const detail::ArrayPenalty&, T*, const T*, T*, T*, \
                                std::int64_t);
 LKREG_INSTANTIATE(float)
 LKREG_INSTANTIATE(double)

@@ -2,8 +2,10 @@
 #include "lkreg/prox.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "parallel.hpp"
+#include "penalty_kernels.hpp"
 #include "prox_kernels.hpp"
 
 namespace lkreg {
@@ -55,6 +57,44 @@ void lk_prox(const T* x, double k, double tau, T* y, std::int64_t n) {
   const auto kernel = LKREG_SELECT(lk_prox_kernel<T>);
   parallel_chunks(n, kParallelMinCompute,
                   [&](std::int64_t b, std::int64_t e) { kernel(x + b, k, tau, y + b, e - b); });
+}
+
+template <class T>
+void penalty_prox(const PenaltyParams& params, const T* w, double step, T* y, std::int64_t n) {
+  const PenaltyParams p = detail::canonical(params);
+  switch (p.kind) {
+    case PenaltyKind::L1:
+      return soft_threshold(w, static_cast<T>(step * p.lam), T(1), y, n);
+    case PenaltyKind::L2:
+      return scale(w, static_cast<T>(1.0 / (1.0 + 2.0 * step * p.lam)), y, n);
+    case PenaltyKind::ElasticNet:
+      return soft_threshold(w, static_cast<T>(step * p.lam),
+                            static_cast<T>(1.0 / (1.0 + 2.0 * step * p.l2)), y, n);
+    case PenaltyKind::L0:  // keep w_i iff 0.5 w_i^2 > step * lam (ties go to 0)
+      return hard_threshold(w, static_cast<T>(std::sqrt(2.0 * step * p.lam)), y, n);
+    case PenaltyKind::Lk:
+      break;
+  }
+  lk_prox(w, p.k, step * p.lam, y, n);
+}
+
+template <class T>
+void penalty_prox_steps(const PenaltyParams& params, const T* w, const T* step, T* y,
+                        std::int64_t n) {
+  const PenaltyParams p = detail::canonical(params);
+  const bool uses_pow = p.kind == PenaltyKind::Lk && p.k != 0.5 && p.k != 1.5 && p.k != 3.0;
+  const auto kernel = LKREG_SELECT(penalty_prox_steps_kernel<T>);
+  parallel_chunks(n, uses_pow ? kParallelMinCompute : kParallelMinStreaming,
+                  [&](std::int64_t b, std::int64_t e) { kernel(p, w + b, step + b, y + b, e - b); });
+}
+
+template <class T>
+void penalty_subdiff_distance(const PenaltyParams& params, const T* w, const T* g, T* d,
+                              std::int64_t n) {
+  const PenaltyParams p = detail::canonical(params);
+  const auto kernel = LKREG_SELECT(subdiff_distance_kernel<T>);
+  parallel_chunks(n, kParallelMinCompute,
+                  [&](std::int64_t b, std::int64_t e) { kernel(p, w + b, g + b, d + b, e - b); });
 }
 
 namespace {
@@ -129,6 +169,11 @@ void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const 
   template void hard_threshold_weighted<T>(const T*, const T*, T*, std::int64_t);              \
   template void scale<T>(const T*, T, T*, std::int64_t);                                       \
   template void lk_prox<T>(const T*, double, double, T*, std::int64_t);                        \
+  template void penalty_prox<T>(const PenaltyParams&, const T*, double, T*, std::int64_t);     \
+  template void penalty_prox_steps<T>(const PenaltyParams&, const T*, const T*, T*,            \
+                                      std::int64_t);                                           \
+  template void penalty_subdiff_distance<T>(const PenaltyParams&, const T*, const T*, T*,      \
+                                            std::int64_t);                                     \
   template void group_sumsq_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \
                                     double*);                                                  \
   template void group_scale_axis<T>(const T*, std::int64_t, std::int64_t, std::int64_t,        \

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "dispatch.hpp"
+#include "lkreg/penalty.hpp"
 
 #define LKREG_DECLARE_PROX_KERNELS(isa)                                                       \
   namespace lkreg::isa {                                                                      \
@@ -16,6 +17,12 @@
   template <class T> void scale_kernel(const T* x, T c, T* y, std::int64_t n);                \
   template <class T>                                                                          \
   void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n);                \
+  template <class T>                                                                          \
+  void penalty_prox_steps_kernel(const PenaltyParams& p, const T* x, const T* step, T* y,     \
+                                 std::int64_t n);                                             \
+  template <class T>                                                                          \
+  void subdiff_distance_kernel(const PenaltyParams& p, const T* w, const T* g, T* d,          \
+                               std::int64_t n);                                               \
   }
 LKREG_FOR_EACH_ISA(LKREG_DECLARE_PROX_KERNELS)
 #undef LKREG_DECLARE_PROX_KERNELS

@@ -31,7 +31,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._arrays import as_input
+from ._validation import as_input, integer
 
 __all__ = [
     "philox4x32_10",
@@ -63,12 +63,7 @@ def _uint64(value: object, name: str) -> int:
     """An int in [0, 2**64), else TypeError/ValueError naming ``name``."""
     if type(value) is int and 0 <= value < _UINT64_LIMIT:  # the common case first
         return value
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got bool")
-    try:
-        n = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+    n = integer(value, name)
     if not 0 <= n < _UINT64_LIMIT:
         raise ValueError(f"{name} must be in [0, 2**64), got {n}")
     return n
@@ -443,6 +438,17 @@ class Dropout:
                 f"grad must have shape {shape} like the last forward's input, got {grad.shape}"
             )
         return dropout(grad, self.p, seed=self.seed, stream=self.stream, offset=offset, out=out)
+
+    def _key(self) -> Tuple[Any, ...]:
+        return (self.p, self.seed, self.stream, self.offset, self.training, self._last)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal layers draw the same masks from here on (pickled and copied layers are)."""
+        if not isinstance(other, Dropout):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: its offset advances
 
     def __repr__(self) -> str:
         mode = "train" if self.training else "eval"

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
-from ._arrays import as_input
+from ._validation import as_input
 
 __all__ = ["soft_threshold", "hard_threshold", "weight_decay"]
 

@@ -1,37 +1,56 @@
-// Optimizer steps over flat arrays. Pure C++: pointers, lengths, scalars.
+// Optimizer steps over a param group: a list of flat arrays. Pure C++: pointers, lengths, scalars.
 //
-// Each call updates one parameter array in place in ONE pass: it reads the parameter, its
-// gradient and its state once and writes the parameter and the state once. The update rules
-// are torch.optim's single-tensor code, operation for operation, computed in T (float32
-// parameters in float32 arithmetic); scalars such as bias corrections are computed in double
-// and rounded to T once. Element-wise, so the results do not depend on the thread count.
+// One call updates every array of a group in place in ONE parallel pass: the arrays form one
+// work list (their concatenation, cut into one contiguous range per thread, so small arrays are
+// packed together and a large one is split), and each element's parameter, gradient and state
+// are read once and written once. The update rules are torch.optim's single-tensor code,
+// operation for operation, computed in T (float32 parameters in float32 arithmetic); scalars
+// such as bias corrections are computed per array in double and rounded to T once.
+// Element-wise, so the results do not depend on the thread count or on how the list is cut.
 //
-// The arrays of one call must not overlap, except that grad may be any of them exactly.
+// The arrays of one call must not overlap, except that an array's gradient may be exactly its
+// own parameter or one of its own state arrays (checked by the bindings).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "lkreg/penalty.hpp"
 
 namespace lkreg {
 
-enum class FusedProx : int { none = 0, soft = 1, hard = 2 };
-
-// What a penalty contributes to an optimizer's pass: one of two parts (prox wins if both set).
-//  - has_gradient: grad += the gradient of `gradient` at the weights before the update (smooth
+// How a penalty enters an optimizer's pass.
+//  - gradient: grad += the penalty's gradient at the weights before the update (smooth
 //    penalties; the same bits as penalty_grad(..., accumulate=true)).
-//  - prox, applied to the updated weights (the penalty's prox(w, lr), element-wise):
-//      soft: w = scale * sign(w) * max(|w| - threshold, 0)   (L1: scale 1; elastic net)
-//      hard: w = |w| > threshold ? w : 0                      (L0)
+//  - prox: the updated weights go through prox(w, lr) (lr: the step's learning rate).
+//  - preconditioned_prox: the updated weights go through prox(w, step_i) with the update's own
+//    per-coordinate step, step_i = lr / denominator_i (Adam: lr / (sqrt(v_hat) + eps)): the
+//    proximal step in the optimizer's metric, whose fixed points minimize loss + penalty.
+//    Optimizers without a per-coordinate denominator (SGD) use lr.
+// A smooth description always enters as its gradient.
+enum class PenaltyUse : int { none = 0, gradient = 1, prox = 2, preconditioned_prox = 3 };
+
 struct FusedPenalty {
-  bool has_gradient = false;
-  PenaltyParams gradient;
-  FusedProx prox = FusedProx::none;
-  double threshold = 0.0;
-  double scale = 1.0;
+  PenaltyUse use = PenaltyUse::none;
+  PenaltyParams description;
+  // reduction="mean": each array's coefficients are divided by its own size.
+  bool per_array_mean = false;
 };
 
-// torch.optim.SGD.
+// One parameter array of a group and its state (null where an option is off; which slot holds
+// what is said per optimizer below). step: the number of this update for this array, 1 for the
+// first (for SGD: 1 when the momentum buffer holds no history yet).
+template <class T>
+struct ParamArrays {
+  T* param = nullptr;
+  const T* grad = nullptr;
+  T* state[3] = {nullptr, nullptr, nullptr};
+  std::int64_t n = 0;
+  std::int64_t step = 1;
+};
+
+// torch.optim.SGD. state[0]: momentum_buffer (null when momentum == 0); on step 1 it becomes
+// the gradient itself (undamped), as torch's clone.
 struct SGDOptions {
   double lr = 1e-3;
   double momentum = 0.0;
@@ -39,13 +58,12 @@ struct SGDOptions {
   double weight_decay = 0.0;
   bool nesterov = false;
 };
-// momentum_buffer: null when momentum == 0. first_step: the buffer holds no history yet, and
-// becomes the gradient itself (undamped), as torch's clone.
 template <class T>
-void sgd_step(const SGDOptions& o, const FusedPenalty& penalty, T* param, const T* grad,
-              T* momentum_buffer, bool first_step, std::int64_t n);
+void sgd_step(const SGDOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+              std::size_t count);
 
 // torch.optim.Adam; decoupled_weight_decay gives AdamW (param *= 1 - lr * weight_decay first).
+// state: exp_avg, exp_avg_sq, max_exp_avg_sq (null unless amsgrad).
 struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9;
@@ -54,12 +72,12 @@ struct AdamOptions {
   double weight_decay = 0.0;
   bool decoupled_weight_decay = false;
 };
-// step: the number of this update, 1 for the first. max_exp_avg_sq: null unless amsgrad.
 template <class T>
-void adam_step(const AdamOptions& o, const FusedPenalty& penalty, std::int64_t step, T* param,
-               const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, std::int64_t n);
+void adam_step(const AdamOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+               std::size_t count);
 
-// torch.optim.RMSprop.
+// torch.optim.RMSprop. state: square_avg, grad_avg (null unless centered), momentum_buffer
+// (null when momentum == 0).
 struct RMSpropOptions {
   double lr = 1e-2;
   double alpha = 0.99;
@@ -67,27 +85,28 @@ struct RMSpropOptions {
   double weight_decay = 0.0;
   double momentum = 0.0;
 };
-// grad_avg: null unless centered. momentum_buffer: null when momentum == 0.
 template <class T>
-void rmsprop_step(const RMSpropOptions& o, const FusedPenalty& penalty, T* param, const T* grad,
-                  T* square_avg, T* grad_avg, T* momentum_buffer, std::int64_t n);
+void rmsprop_step(const RMSpropOptions& o, const FusedPenalty& penalty,
+                  const ParamArrays<T>* arrays, std::size_t count);
 
-// torch.optim.Adagrad.
+// torch.optim.Adagrad: clr = lr / (1 + (step - 1) * lr_decay). state[0]: sum.
 struct AdagradOptions {
   double lr = 1e-2;
   double lr_decay = 0.0;
   double weight_decay = 0.0;
   double eps = 1e-10;
 };
-// step: the number of this update, 1 for the first (clr = lr / (1 + (step - 1) * lr_decay)).
 template <class T>
-void adagrad_step(const AdagradOptions& o, const FusedPenalty& penalty, std::int64_t step,
-                  T* param, const T* grad, T* sum, std::int64_t n);
+void adagrad_step(const AdagradOptions& o, const FusedPenalty& penalty,
+                  const ParamArrays<T>* arrays, std::size_t count);
 
 // FTRL-Proximal, Algorithm 1 of McMahan et al. 2013 ("Ad Click Prediction"), per coordinate:
 //   sigma = (sqrt(n + g^2) - sqrt(n)) / alpha;  z += g - sigma * w;  n += g^2
 //   w = |z| <= l1 ? 0 : -(z - sign(z) * l1) / ((beta + sqrt(n)) / alpha + l2)
-// (the paper's objective: l1 * |w| + l2 / 2 * w^2). Only the penalty's gradient part is used.
+// (the paper's objective: l1 * |w| + l2 / 2 * w^2). state: z, n. A smooth penalty adds its
+// gradient; an L1 or ElasticNet description is solved exactly in the closed form (lam adds to
+// l1, and ElasticNet's l2 * w^2 adds 2 * l2 to the paper's l2); other non-smooth kinds are the
+// caller's error (the Python layer refuses them).
 struct FTRLOptions {
   double alpha = 0.1;
   double beta = 1.0;
@@ -95,7 +114,7 @@ struct FTRLOptions {
   double l2 = 0.0;
 };
 template <class T>
-void ftrl_step(const FTRLOptions& o, const FusedPenalty& penalty, T* weight, const T* grad, T* z,
-               T* squared_sum, std::int64_t n);
+void ftrl_step(const FTRLOptions& o, const FusedPenalty& penalty, const ParamArrays<T>* arrays,
+               std::size_t count);
 
 }  // namespace lkreg

@@ -1,18 +1,24 @@
-"""Optimizers over lists of NumPy arrays: torch.optim's update rules, one fused C++ pass each.
+"""Optimizers over lists of NumPy arrays: torch.optim's update rules, one C++ call per param group.
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` take torch.optim's hyper-parameter
 names and defaults and follow its (single-tensor, ``maximize=False``) update formulas operation
 for operation, in the parameter's precision: porting a PyTorch training loop gives the same
 trajectory. ``FTRL`` is FTRL-Proximal, Algorithm 1 of McMahan et al. (2013).
 
-Each ``step(grads)`` updates every parameter in place with ONE pass of a SIMD/OpenMP kernel
-that reads the parameter, its gradient and its state once and writes them once, with the GIL
-released. Every gradient and hyper-parameter is checked before any parameter changes.
+Each ``step(grads)`` makes ONE C++ call per param group: the group's arrays become one work
+list (small arrays packed together, large ones split) updated in one parallel pass that reads
+each parameter, gradient and state element once and writes it once, with the GIL released.
+Every gradient and hyper-parameter of every group is checked before any parameter changes.
 
-``penalty=`` (per param group) adds regularization inside that pass: a smooth penalty's
-gradient is added to the gradient; a non-smooth one is applied as its proximal operator
-``penalty.prox(w, lr)`` after the update, which gives exact zeros (fused into the pass for L1,
-ElasticNet and L0; a second pass for Lk with k < 1 and GroupL2).
+``penalty=`` (per param group) adds regularization inside that pass, from the penalty's
+``description()``: a smooth penalty's gradient is added to the gradient; a non-smooth one is a
+proximal step after the update, with exact zeros. SGD applies ``prox(w, lr)``. Adam, AdamW,
+RMSprop and Adagrad apply it in their own metric by default (``penalty_mode="preconditioned"``):
+``prox(w, step)`` with the update's per-coordinate step ``lr / (sqrt(v_hat) + eps)`` (RMSprop:
+``lr / (sqrt(square_avg) + eps)``, Adagrad: ``clr / (sqrt(sum) + eps)``), the preconditioned
+proximal gradient step (Yun, Lozano and Yang, NeurIPS 2021) whose fixed points minimize
+``loss + penalty``. ``penalty_mode="decoupled"`` applies the plain ``prox(w, lr)`` instead.
+GroupL2 (not element-wise) is applied the same way, in a second pass.
 
 Examples
 --------
@@ -27,46 +33,29 @@ Examples
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Sequence
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
-from ._lr_scheduler import (
-    CosineAnnealingLR,
-    ExponentialLR,
-    LambdaLR,
-    LinearLR,
-    LRScheduler,
-    MultiStepLR,
-    StepLR,
+from .. import _core
+from .._validation import (
+    choice,
+    finite,
+    flag,
+    nonnegative,
+    pair,
+    positive,
+    unit_interval,
+    writable_array,
 )
-from .penalties import L0, ElasticNet, GroupL2, Lk, Penalty
+from ..penalties import Penalty
 
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "Adam",
-    "AdamW",
-    "RMSprop",
-    "Adagrad",
-    "FTRL",
-    "LRScheduler",
-    "LambdaLR",
-    "StepLR",
-    "MultiStepLR",
-    "ExponentialLR",
-    "CosineAnnealingLR",
-    "LinearLR",
-]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "FTRL"]
 
 ParamsT = Union[Iterable[np.ndarray], Iterable[Dict[str, Any]]]
-
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_NO_PENALTY = _core.FusedPenalty()
+_USE = _core.PenaltyUse
+_MODES = ("preconditioned", "decoupled")
 
 
 class _Required:
@@ -75,62 +64,16 @@ class _Required:
     def __repr__(self) -> str:
         return "<required>"
 
+    def __reduce__(self) -> str:
+        return "required"  # unpickles as the module's singleton
+
 
 required = _Required()
 
 
-# ---------------------------------------------------------------------------------------------
-# Checks. Messages name the hyper-parameter and its param group.
-
-
-def _number(value: object, name: str, where: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}{where}")
-    return float(value)
-
-
-def _nonnegative(value: object, name: str, where: str) -> float:
-    x = _number(value, name, where)
-    if not (math.isfinite(x) and x >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}{where}")
-    return x
-
-
-def _positive(value: object, name: str, where: str) -> float:
-    x = _number(value, name, where)
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}{where}")
-    return x
-
-
-def _finite(value: object, name: str, where: str) -> float:
-    x = _number(value, name, where)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite number, got {value!r}{where}")
-    return x
-
-
-def _unit_interval(value: object, name: str, where: str) -> float:
-    """In [0, 1), like torch's betas and RMSprop's alpha < 1 for a decaying average."""
-    x = _number(value, name, where)
-    if not 0.0 <= x < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}{where}")
-    return x
-
-
-def _flag(value: object, name: str, where: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}{where}")
-    return bool(value)
-
-
 def _betas(value: object, where: str) -> Tuple[float, float]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
-        raise TypeError(f"betas must be a pair of numbers, got {value!r}{where}")
-    return (
-        _unit_interval(value[0], "betas[0]", where),
-        _unit_interval(value[1], "betas[1]", where),
-    )
+    b1, b2 = pair(value, "betas", where)
+    return unit_interval(b1, "betas[0]", where), unit_interval(b2, "betas[1]", where)
 
 
 def _penalty(value: object, where: str) -> Optional[Penalty]:
@@ -138,91 +81,6 @@ def _penalty(value: object, where: str) -> Optional[Penalty]:
         kind = type(value).__name__
         raise TypeError(f"penalty must be an lkreg Penalty or None, got {kind}{where}")
     return value
-
-
-def _check_param(p: object, name: str) -> np.ndarray:
-    if not isinstance(p, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(p).__name__}")
-    if p.dtype not in _KERNEL_DTYPES:
-        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {p.dtype}")
-    if not p.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous: the optimizer updates it in place")
-    if not p.flags.writeable:
-        raise ValueError(f"{name} is read-only")
-    return p
-
-
-def _overlaps_partially(a: np.ndarray, b: np.ndarray) -> bool:
-    if not np.may_share_memory(a, b):  # a bounds check: the usual, fast answer
-        return False
-    a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
-    if a0 == b0 and a.nbytes == b.nbytes:
-        return False
-    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
-
-
-def _check_grad(g: object, p: np.ndarray, i: int, state: Dict[str, Any]) -> np.ndarray:
-    """``g`` as the kernel reads it: p's dtype and shape, C-contiguous (copied once if not)."""
-    arr = np.asarray(g)
-    if arr.dtype != p.dtype:
-        raise TypeError(f"grads[{i}] must have dtype {p.dtype} like params[{i}], got {arr.dtype}")
-    if arr.shape != p.shape:
-        raise ValueError(f"grads[{i}] must have shape {p.shape} like params[{i}], got {arr.shape}")
-    if not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    for other in [p, *(v for v in state.values() if isinstance(v, np.ndarray))]:
-        if _overlaps_partially(arr, other):
-            raise ValueError(f"grads[{i}] overlaps params[{i}] or its state partially")
-    return arr
-
-
-def _check_penalty_fits(penalty: Optional[Penalty], p: np.ndarray, i: int) -> None:
-    if isinstance(penalty, GroupL2):
-        if penalty.axis is not None and not -p.ndim <= penalty.axis < p.ndim:
-            raise ValueError(
-                f"{penalty!r} does not fit params[{i}] of shape {p.shape}: axis out of range"
-            )
-        if penalty.groups is not None and penalty.groups.size != p.size:
-            raise ValueError(
-                f"{penalty!r} does not fit params[{i}]: it has {penalty.groups.size} group ids "
-                f"for {p.size} elements"
-            )
-
-
-class _PenaltyPlan(NamedTuple):
-    """How one penalty enters one parameter's step."""
-
-    fused: Any  # _core.FusedPenalty: gradient or element-wise prox inside the kernel
-    extra_grad: Optional[Penalty]  # smooth, without kernel coefficients: g + grad(w) first
-    prox_after: Optional[Penalty]  # non-smooth, not element-wise-fusable: prox(w, lr) after
-
-
-def _penalty_plan(penalty: Optional[Penalty], p: np.ndarray, lr: float) -> _PenaltyPlan:
-    if penalty is None:
-        return _PenaltyPlan(_NO_PENALTY, None, None)
-    n = p.size
-    if penalty.is_smooth:
-        try:
-            params = penalty._params(n)
-        except NotImplementedError:
-            return _PenaltyPlan(_NO_PENALTY, penalty, None)
-        return _PenaltyPlan(_core.FusedPenalty(gradient=params), None, None)
-    # the thresholds of penalty.prox(w, lr), computed as it computes them
-    step = float(lr) * penalty._scale(n)
-    soft, hard = _core.FusedProx.soft, _core.FusedProx.hard
-    if isinstance(penalty, Lk) and penalty.k == 1.0:
-        tau = step * penalty.lam
-        fused = _core.FusedPenalty(prox=soft, threshold=tau) if tau != 0 else _NO_PENALTY
-        return _PenaltyPlan(fused, None, None)
-    if isinstance(penalty, ElasticNet):
-        scale = 1.0 / (1.0 + 2.0 * step * penalty.l2)
-        return _PenaltyPlan(
-            _core.FusedPenalty(prox=soft, threshold=step * penalty.l1, scale=scale), None, None
-        )
-    if isinstance(penalty, L0):
-        threshold = math.sqrt(2.0 * step * penalty.lam)
-        return _PenaltyPlan(_core.FusedPenalty(prox=hard, threshold=threshold), None, None)
-    return _PenaltyPlan(_NO_PENALTY, None, penalty)
 
 
 def _as_groups(params: ParamsT) -> List[Dict[str, Any]]:
@@ -238,6 +96,23 @@ def _as_groups(params: ParamsT) -> List[Dict[str, Any]]:
     if any(isinstance(item, dict) for item in items):
         raise TypeError("params must be all arrays or all param-group dicts")
     return [{"params": items}]
+
+
+class _GroupLists:
+    """One group's arrays as the C++ call takes them: lists built once, reused every step.
+
+    ``steps`` holds each parameter's step count (the state dicts get it back on access).
+    """
+
+    __slots__ = ("key", "states", "steps", "has", "complete")
+
+    def __init__(self, key: Tuple[Any, ...], states: Dict[str, Optional[List[Any]]],
+                 steps: List[int], has: List[bool]) -> None:
+        self.key = key
+        self.states = states
+        self.steps = steps
+        self.has = has  # which parameters have state (the others have not had a gradient)
+        self.complete = all(has)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,17 +137,63 @@ class Optimizer:
         with a scheduler).
     state : dict
         Per-parameter state, keyed by the parameter's position in the flattened groups.
+
+    Notes
+    -----
+    Optimizers pickle, copy and deep-copy with their parameters and state: an unpickled one
+    continues bit for bit as the original would (on its own copies of the parameters).
     """
 
     #: The group key that learning-rate schedulers set.
     _lr_key = "lr"
+    #: The state arrays of a parameter, in the order the C++ step takes them, with when each is
+    #: in use for a group's options, and its starting value.
+    _state_arrays: Tuple[Tuple[str, Callable[[Dict[str, Any]], bool], Callable[[Dict[str, Any]], float]], ...] = ()
+    #: Whether the state counts steps (``state[i]["step"]``), as torch's does.
+    _counts_steps = True
+    #: Whether a non-smooth penalty can be applied in the optimizer's metric (penalty_mode).
+    _has_metric = False
 
     def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
-        self.state: Dict[int, Dict[str, Any]] = {}
+        self._state: Dict[int, Dict[str, Any]] = {}
+        self._lists: Dict[int, _GroupLists] = {}
         for group in _as_groups(params):
             self.add_param_group(group)
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Dict[int, Dict[str, Any]]:
+        """Per-parameter state (reading it hands back the step counts the fast path keeps)."""
+        self._flush()
+        return self._state
+
+    @state.setter
+    def state(self, value: Dict[int, Dict[str, Any]]) -> None:
+        self._lists = {}
+        self._state = value
+
+    def _flush(self) -> None:
+        """Write the cached step counts back into the state dicts and drop the caches (the
+        caller may replace state arrays)."""
+        if self._counts_steps:
+            starts = self._group_starts()
+            for gi, lists in self._lists.items():
+                for j, count in enumerate(lists.steps):
+                    entry = self._state.get(starts[gi] + j)
+                    if entry is not None and count:
+                        entry["step"] = count
+        self._lists = {}
+
+    def __getstate__(self) -> Dict[str, Any]:
+        self._flush()
+        return {k: v for k, v in self.__dict__.items() if k != "_lists"}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lists = {}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -285,6 +206,13 @@ class Optimizer:
 
     def _all_params(self) -> List[np.ndarray]:
         return [p for group in self.param_groups for p in group["params"]]
+
+    def _group_starts(self) -> List[int]:
+        starts, total = [], 0
+        for group in self.param_groups:
+            starts.append(total)
+            total += len(group["params"])
+        return starts
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (torch's method).
@@ -308,7 +236,7 @@ class Optimizer:
         start = len(self._all_params())
         existing = {id(p) for p in self._all_params()}
         for j, p in enumerate(params):
-            _check_param(p, f"params[{start + j}]")
+            writable_array(p, f"params[{start + j}]")
             if id(p) in existing:
                 raise ValueError(f"params[{start + j}] appears in more than one param group")
             existing.add(id(p))
@@ -320,20 +248,93 @@ class Optimizer:
         self._options(group, f" (param_groups[{len(self.param_groups)}])")
         self.param_groups.append(group)
 
-    # Subclasses: _options(group, where) -> dict of checked hyper-parameters, and
-    # _update(index, p, g, options, plan) -> None.
+    # Subclasses: _options(group, where) -> dict of checked hyper-parameters;
+    # _kernel(o, params, grads, states, steps, penalty, index, check_only) -> None, the C++ call;
+    # _metric_steps(o, state, p) -> the per-coordinate steps of the update just made.
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:  # pragma: no cover
+    def _kernel(self, o: Dict[str, Any], params: List[np.ndarray], grads: List[Any],
+                states: List[Optional[List[np.ndarray]]], steps: List[int],
+                penalty: Tuple[Any, Any, bool], index: Any, check_only: bool) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def _plan(self, o: Dict[str, Any], p: np.ndarray) -> _PenaltyPlan:
-        return _penalty_plan(o["penalty"], p, o[self._lr_key])
+    def _metric_steps(self, o: Dict[str, Any], state: Dict[str, Any],
+                      p: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _uses_metric(self, o: Dict[str, Any]) -> bool:
+        return self._has_metric and o.get("penalty_mode") == "preconditioned"
+
+    def _penalty_args(self, o: Dict[str, Any]) -> Tuple[Any, Any, bool]:
+        """(description, use, per_array_mean) for the C++ pass; GroupL2 enters after it."""
+        pen = o["penalty"]
+        description = None if pen is None else pen.description()
+        if description is None:
+            return None, _USE.none, False
+        if pen.is_smooth:
+            use = _USE.gradient
+        else:
+            use = _USE.preconditioned_prox if self._uses_metric(o) else _USE.prox
+        return description, use, pen.reduction == "mean"
+
+    def _group_lists(self, gi: int, o: Dict[str, Any], start: int, params: List[np.ndarray],
+                     active: Optional[List[int]]) -> _GroupLists:
+        """The group's state lists, cached; state is created for the parameters that get a
+        gradient (as torch creates it on a parameter's first step)."""
+        enabled = tuple(in_use(o) for _, in_use, _ in self._state_arrays)
+        key = (enabled, len(params))
+        lists = self._lists.get(gi)
+        if lists is not None and lists.key == key and (lists.complete or active is not None
+                                                        and all(lists.has[j] for j in active)):
+            return lists
+        self._flush_group(gi, start)
+        wanted = range(len(params)) if active is None else active
+        states: Dict[str, Optional[List[Any]]] = {}
+        fresh = [False] * len(params)
+        has = [False] * len(params)
+        for j in wanted:
+            has[j] = True
+        for j in range(len(params)):
+            entry = self._state.get(start + j)
+            if entry is not None and all(entry.get(name) is not None
+                                         for (name, _, _), on in zip(self._state_arrays, enabled) if on):
+                has[j] = True
+        for (name, _, fill), on in zip(self._state_arrays, enabled):
+            if not on:
+                states[name] = None
+                continue
+            column: List[Any] = []
+            for j, p in enumerate(params):
+                if not has[j]:
+                    column.append(None)
+                    continue
+                entry = self._state.setdefault(start + j, {})
+                arr = entry.get(name)
+                if arr is None:
+                    value = fill(o)
+                    arr = np.full_like(p, value) if value else np.zeros_like(p)
+                    entry[name] = arr
+                    fresh[j] = True
+                column.append(arr)
+            states[name] = column
+        if self._counts_steps:
+            steps = [int(self._state.get(start + j, {}).get("step", 0)) for j in range(len(params))]
+        else:
+            steps = [1 if f else 2 for f in fresh]
+        lists = _GroupLists(key, states, steps, has)
+        self._lists[gi] = lists
+        return lists
+
+    def _flush_group(self, gi: int, start: int) -> None:
+        lists = self._lists.pop(gi, None)
+        if lists is not None and self._counts_steps:
+            for j, count in enumerate(lists.steps):
+                if count:
+                    self._state.setdefault(start + j, {})["step"] = count
 
     def step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
-        """Update every parameter in place from its gradient.
+        """Update every parameter in place from its gradient: one C++ call per param group.
 
         Parameters
         ----------
@@ -354,23 +355,69 @@ class Optimizer:
         n_params = sum(len(group["params"]) for group in self.param_groups)
         if len(grads) != n_params:
             raise ValueError(f"got {len(grads)} gradients for {n_params} parameters")
-        work = []
-        index = 0
+        calls = []
+        start = 0
         for gi, group in enumerate(self.param_groups):
+            params = group["params"]
+            count = len(params)
             o = self._options(group, f" (param_groups[{gi}])")
-            for p in group["params"]:
-                g = grads[index]
-                if g is not None:
-                    g = _check_grad(g, p, index, self.state.get(index, {}))
-                    _check_penalty_fits(o["penalty"], p, index)
-                    work.append((index, p, g, o, self._plan(o, p)))
-                index += 1
-        for index, p, g, o, plan in work:
-            if plan.extra_grad is not None:
-                g = g + plan.extra_grad.grad(p)
-            self._update(index, p, g, o, plan)
-            if plan.prox_after is not None:
-                plan.prox_after.prox(p, o[self._lr_key], out=p)
+            pen = o["penalty"]
+            if pen is not None:
+                for j, p in enumerate(params):
+                    pen.check_shape(p.shape, f"params[{start + j}]")
+            group_grads = grads[start:start + count]
+            active = None
+            for g in group_grads:
+                if g is None:  # skip those parameters (their state does not advance)
+                    active = [j for j, g in enumerate(group_grads) if g is not None]
+                    break
+            lists = self._group_lists(gi, o, start, params, active)
+            calls.append((o, params, group_grads, lists, active, start))
+            start += count
+        if len(calls) > 1:  # check every group before the first one changes
+            for call in calls[1:]:
+                self._run(*call, check_only=True)
+        for call in calls:
+            self._run(*call, check_only=False)
+
+    def _run(self, o: Dict[str, Any], params: List[np.ndarray], grads: List[Any],
+             lists: _GroupLists, active: Optional[List[int]], start: int,
+             check_only: bool) -> None:
+        names = [lists.states[name] for name, _, _ in self._state_arrays]
+        if self._counts_steps:
+            steps = [t + 1 for t in lists.steps]
+        else:
+            steps = lists.steps
+        penalty = self._penalty_args(o)
+        if active is None:
+            self._kernel(o, params, grads, names, steps, penalty, start, check_only)
+        else:
+            pick = lambda xs: [xs[j] for j in active]  # noqa: E731
+            self._kernel(o, pick(params), pick(grads), [None if c is None else pick(c) for c in names],
+                         pick(steps), penalty, [start + j for j in active], check_only)
+        if check_only:
+            return
+        if active is None:
+            lists.steps = steps if self._counts_steps else [2] * len(steps)
+        else:
+            for j in active:
+                lists.steps[j] = steps[j] if self._counts_steps else 2
+        pen = o["penalty"]
+        if pen is not None and penalty[0] is None:  # not element-wise: its prox after the pass
+            for j in range(len(params)) if active is None else active:
+                p = params[j]
+                if self._uses_metric(o):
+                    self._flush_group_steps(lists, start)
+                    step = self._metric_steps(o, self._state[start + j], p)
+                else:
+                    step = o[self._lr_key]
+                pen.prox(p, step, out=p)
+
+    def _flush_group_steps(self, lists: _GroupLists, start: int) -> None:
+        if self._counts_steps:
+            for j, count in enumerate(lists.steps):
+                if count:
+                    self._state.setdefault(start + j, {})["step"] = count
 
     def state_dict(self) -> Dict[str, Any]:
         """Return the optimizer's state as plain Python values and NumPy arrays (copies).
@@ -401,15 +448,25 @@ class Optimizer:
 
         The groups must hold as many parameters as the saved ones, in the same order; the
         saved hyper-parameters replace the current ones. State arrays must have their
-        parameter's shape; float arrays of another precision are converted to it.
+        parameter's shape; float arrays of another precision are converted to it. A dict that
+        is not such a state (another optimizer's, or damaged) is a ValueError naming the key,
+        and changes nothing.
 
         Parameters
         ----------
         state_dict : dict
         """
-        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
-            raise TypeError("state_dict must be a dict with 'state' and 'param_groups'")
-        saved_groups = list(state_dict["param_groups"])
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(f"state_dict has no {key!r} entry: not an optimizer state")
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError("state_dict['state'] must be a dict of per-parameter dicts")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ValueError("state_dict['param_groups'] must be a list of dicts")
+        saved_groups = list(saved_groups)
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"the state has {len(saved_groups)} param groups, the optimizer "
@@ -419,6 +476,8 @@ class Optimizer:
         position = 0
         new_groups = []
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"state_dict['param_groups'][{gi}] has no 'params' entry")
             saved_params = list(saved["params"])
             if len(saved_params) != len(group["params"]):
                 raise ValueError(
@@ -428,17 +487,36 @@ class Optimizer:
             for saved_index in saved_params:
                 index_of[saved_index] = position
                 position += 1
+            missing = [key for key in self.defaults if key not in saved and key not in
+                       ("penalty", "penalty_mode")]  # (keys older states may lack)
+            if missing:
+                raise ValueError(
+                    f"state_dict['param_groups'][{gi}] lacks {missing[0]!r}: a state of another "
+                    f"optimizer than {type(self).__name__}?"
+                )
             new_group = {key: value for key, value in saved.items() if key != "params"}
+            for key in ("penalty", "penalty_mode"):
+                if key in self.defaults:
+                    new_group.setdefault(key, self.defaults[key])
             new_group["params"] = group["params"]
             self._options(new_group, f" (param_groups[{gi}])")
             new_groups.append(new_group)
         params = self._all_params()
+        known = {name for name, _, _ in self._state_arrays} | {"step"}
         new_state: Dict[int, Dict[str, Any]] = {}
         for saved_index, saved_state in state_dict["state"].items():
             if saved_index not in index_of:
                 raise ValueError(f"the state names parameter {saved_index!r}, which no group holds")
+            if not isinstance(saved_state, dict):
+                raise ValueError(f"state[{saved_index!r}] must be a dict")
             index = index_of[saved_index]
             p = params[index]
+            for key in saved_state:
+                if key not in known:
+                    raise ValueError(
+                        f"state[{saved_index!r}] has {key!r}, which {type(self).__name__} does "
+                        "not keep"
+                    )
             new_state[index] = {
                 key: self._loaded_value(key, value, p, index) for key, value in saved_state.items()
             }
@@ -448,17 +526,20 @@ class Optimizer:
     @staticmethod
     def _loaded_value(key: str, value: Any, p: np.ndarray, index: int) -> Any:
         if key == "step":
-            step = float(np.asarray(value))
+            try:
+                step = float(np.asarray(value))
+            except (TypeError, ValueError):
+                raise ValueError(f"state[{index}]['step'] must be a whole number >= 0, got {value!r}") from None
             if not (step >= 0 and step == int(step)):
                 raise ValueError(
                     f"state[{index}]['step'] must be a whole number >= 0, got {value!r}"
                 )
             return int(step)
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if value is None:
             return value
         arr = np.asarray(value)
         if arr.dtype.kind != "f":
-            raise TypeError(f"state[{index}][{key!r}] must be a float array, got dtype {arr.dtype}")
+            raise ValueError(f"state[{index}][{key!r}] must be a float array, got dtype {arr.dtype}")
         if arr.shape != p.shape:
             raise ValueError(
                 f"state[{index}][{key!r}] must have shape {p.shape} like params[{index}], "
@@ -466,16 +547,17 @@ class Optimizer:
             )
         return np.array(arr, dtype=p.dtype, order="C", copy=True)
 
-    @staticmethod
-    def _state_array(
-        state: Dict[str, Any], key: str, p: np.ndarray, fill: float = 0.0
-    ) -> np.ndarray:
-        """state[key], created (filled with ``fill``, like p) on first use."""
-        arr = state.get(key)
-        if arr is None:
-            arr = np.full_like(p, fill) if fill else np.zeros_like(p)
-            state[key] = arr
-        return arr
+
+def _penalty_mode(group: Dict[str, Any], where: str) -> str:
+    return choice(group["penalty_mode"], "penalty_mode", _MODES, where)
+
+
+def _on(_: Dict[str, Any]) -> bool:
+    return True
+
+
+def _zero(_: Dict[str, Any]) -> float:
+    return 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,26 +618,23 @@ class SGD(Optimizer):
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         o = {
-            "lr": _nonnegative(group["lr"], "lr", where),
-            "momentum": _nonnegative(group["momentum"], "momentum", where),
-            "dampening": _finite(group["dampening"], "dampening", where),
-            "weight_decay": _nonnegative(group["weight_decay"], "weight_decay", where),
-            "nesterov": _flag(group["nesterov"], "nesterov", where),
+            "lr": nonnegative(group["lr"], "lr", where),
+            "momentum": nonnegative(group["momentum"], "momentum", where),
+            "dampening": finite(group["dampening"], "dampening", where),
+            "weight_decay": nonnegative(group["weight_decay"], "weight_decay", where),
+            "nesterov": flag(group["nesterov"], "nesterov", where),
             "penalty": _penalty(group["penalty"], where),
         }
         if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
             raise ValueError(f"nesterov=True requires momentum > 0 and dampening = 0{where}")
         return o
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:
-        state = self.state.setdefault(index, {})
-        buf, first = None, False
-        if o["momentum"] != 0:
-            first = state.get("momentum_buffer") is None
-            buf = self._state_array(state, "momentum_buffer", p)
-        _core.sgd_step(p, g, buf, first, o["lr"], o["momentum"], o["dampening"],
-                       o["weight_decay"], o["nesterov"], plan.fused)
+    _state_arrays = (("momentum_buffer", lambda o: o["momentum"] != 0, _zero),)
+    _counts_steps = False
+
+    def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
+        _core.sgd_step(params, grads, states[0], steps, o["lr"], o["momentum"], o["dampening"],
+                       o["weight_decay"], o["nesterov"], *penalty, index, check_only)
 
 
 class Adam(Optimizer):
@@ -603,6 +682,7 @@ class Adam(Optimizer):
         *,
         decoupled_weight_decay: bool = False,
         penalty: Optional[Penalty] = None,
+        penalty_mode: str = "preconditioned",
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -612,34 +692,42 @@ class Adam(Optimizer):
             amsgrad=amsgrad,
             decoupled_weight_decay=decoupled_weight_decay,
             penalty=penalty,
+            penalty_mode=penalty_mode,
         )
         super().__init__(params, defaults)
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         return {
-            "lr": _nonnegative(group["lr"], "lr", where),
+            "lr": nonnegative(group["lr"], "lr", where),
             "betas": _betas(group["betas"], where),
-            "eps": _nonnegative(group["eps"], "eps", where),
-            "weight_decay": _nonnegative(group["weight_decay"], "weight_decay", where),
-            "amsgrad": _flag(group["amsgrad"], "amsgrad", where),
-            "decoupled_weight_decay": _flag(
+            "eps": nonnegative(group["eps"], "eps", where),
+            "weight_decay": nonnegative(group["weight_decay"], "weight_decay", where),
+            "amsgrad": flag(group["amsgrad"], "amsgrad", where),
+            "decoupled_weight_decay": flag(
                 group["decoupled_weight_decay"], "decoupled_weight_decay", where
             ),
             "penalty": _penalty(group["penalty"], where),
+            "penalty_mode": _penalty_mode(group, where),
         }
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:
-        state = self.state.setdefault(index, {})
-        state.setdefault("step", 0)
-        exp_avg = self._state_array(state, "exp_avg", p)
-        exp_avg_sq = self._state_array(state, "exp_avg_sq", p)
-        max_exp_avg_sq = self._state_array(state, "max_exp_avg_sq", p) if o["amsgrad"] else None
-        step = state["step"] + 1
+    _state_arrays = (
+        ("exp_avg", _on, _zero),
+        ("exp_avg_sq", _on, _zero),
+        ("max_exp_avg_sq", lambda o: o["amsgrad"], _zero),
+    )
+    _has_metric = True
+
+    def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
         beta1, beta2 = o["betas"]
-        _core.adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, o["lr"], beta1, beta2,
-                        o["eps"], o["weight_decay"], o["decoupled_weight_decay"], plan.fused)
-        state["step"] = step
+        _core.adam_step(params, grads, states[0], states[1], states[2], steps, o["lr"], beta1,
+                        beta2, o["eps"], o["weight_decay"], o["decoupled_weight_decay"],
+                        *penalty, index, check_only)
+
+    def _metric_steps(self, o: Dict[str, Any], state: Dict[str, Any], p: np.ndarray) -> np.ndarray:
+        # lr / (sqrt(v) / sqrt(1 - beta2**t) + eps), as the update's denominator
+        v = state["max_exp_avg_sq"] if o["amsgrad"] else state["exp_avg_sq"]
+        bc2_sqrt = p.dtype.type((1.0 - o["betas"][1] ** state["step"]) ** 0.5)
+        return p.dtype.type(o["lr"]) / (np.sqrt(v) / bc2_sqrt + p.dtype.type(o["eps"]))
 
 
 class AdamW(Adam):
@@ -671,9 +759,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         penalty: Optional[Penalty] = None,
+        penalty_mode: str = "preconditioned",
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
-                         decoupled_weight_decay=True, penalty=penalty)
+                         decoupled_weight_decay=True, penalty=penalty, penalty_mode=penalty_mode)
 
 
 class RMSprop(Optimizer):
@@ -718,6 +807,7 @@ class RMSprop(Optimizer):
         centered: bool = False,
         *,
         penalty: Optional[Penalty] = None,
+        penalty_mode: str = "preconditioned",
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -727,30 +817,38 @@ class RMSprop(Optimizer):
             momentum=momentum,
             centered=centered,
             penalty=penalty,
+            penalty_mode=penalty_mode,
         )
         super().__init__(params, defaults)
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         return {
-            "lr": _nonnegative(group["lr"], "lr", where),
-            "alpha": _nonnegative(group["alpha"], "alpha", where),
-            "eps": _nonnegative(group["eps"], "eps", where),
-            "weight_decay": _nonnegative(group["weight_decay"], "weight_decay", where),
-            "momentum": _nonnegative(group["momentum"], "momentum", where),
-            "centered": _flag(group["centered"], "centered", where),
+            "lr": nonnegative(group["lr"], "lr", where),
+            "alpha": nonnegative(group["alpha"], "alpha", where),
+            "eps": nonnegative(group["eps"], "eps", where),
+            "weight_decay": nonnegative(group["weight_decay"], "weight_decay", where),
+            "momentum": nonnegative(group["momentum"], "momentum", where),
+            "centered": flag(group["centered"], "centered", where),
             "penalty": _penalty(group["penalty"], where),
+            "penalty_mode": _penalty_mode(group, where),
         }
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:
-        state = self.state.setdefault(index, {})
-        state.setdefault("step", 0)
-        square_avg = self._state_array(state, "square_avg", p)
-        buf = self._state_array(state, "momentum_buffer", p) if o["momentum"] > 0 else None
-        grad_avg = self._state_array(state, "grad_avg", p) if o["centered"] else None
-        _core.rmsprop_step(p, g, square_avg, grad_avg, buf, o["lr"], o["alpha"], o["eps"],
-                           o["weight_decay"], o["momentum"], plan.fused)
-        state["step"] += 1
+    _state_arrays = (
+        ("square_avg", _on, _zero),
+        ("grad_avg", lambda o: o["centered"], _zero),
+        ("momentum_buffer", lambda o: o["momentum"] > 0, _zero),
+    )
+    _has_metric = True
+
+    def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
+        _core.rmsprop_step(params, grads, states[0], states[1], states[2], o["lr"], o["alpha"],
+                           o["eps"], o["weight_decay"], o["momentum"], *penalty, index, check_only)
+
+    def _metric_steps(self, o: Dict[str, Any], state: Dict[str, Any], p: np.ndarray) -> np.ndarray:
+        sq = state["square_avg"]
+        if o["centered"]:
+            sq = sq - state["grad_avg"] * state["grad_avg"]
+        return p.dtype.type(o["lr"]) / (np.sqrt(sq) + p.dtype.type(o["eps"]))
 
 
 class Adagrad(Optimizer):
@@ -791,6 +889,7 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         *,
         penalty: Optional[Penalty] = None,
+        penalty_mode: str = "preconditioned",
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -799,30 +898,33 @@ class Adagrad(Optimizer):
             initial_accumulator_value=initial_accumulator_value,
             eps=eps,
             penalty=penalty,
+            penalty_mode=penalty_mode,
         )
         super().__init__(params, defaults)
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         return {
-            "lr": _nonnegative(group["lr"], "lr", where),
-            "lr_decay": _nonnegative(group["lr_decay"], "lr_decay", where),
-            "weight_decay": _nonnegative(group["weight_decay"], "weight_decay", where),
-            "initial_accumulator_value": _nonnegative(
+            "lr": nonnegative(group["lr"], "lr", where),
+            "lr_decay": nonnegative(group["lr_decay"], "lr_decay", where),
+            "weight_decay": nonnegative(group["weight_decay"], "weight_decay", where),
+            "initial_accumulator_value": nonnegative(
                 group["initial_accumulator_value"], "initial_accumulator_value", where
             ),
-            "eps": _nonnegative(group["eps"], "eps", where),
+            "eps": nonnegative(group["eps"], "eps", where),
             "penalty": _penalty(group["penalty"], where),
+            "penalty_mode": _penalty_mode(group, where),
         }
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:
-        state = self.state.setdefault(index, {})
-        state.setdefault("step", 0)
-        total = self._state_array(state, "sum", p, o["initial_accumulator_value"])
-        step = state["step"] + 1
-        _core.adagrad_step(p, g, total, step, o["lr"], o["lr_decay"], o["weight_decay"],
-                           o["eps"], plan.fused)
-        state["step"] = step
+    _state_arrays = (("sum", _on, lambda o: o["initial_accumulator_value"]),)
+    _has_metric = True
+
+    def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
+        _core.adagrad_step(params, grads, states[0], steps, o["lr"], o["lr_decay"],
+                           o["weight_decay"], o["eps"], *penalty, index, check_only)
+
+    def _metric_steps(self, o: Dict[str, Any], state: Dict[str, Any], p: np.ndarray) -> np.ndarray:
+        clr = o["lr"] / (1.0 + (state["step"] - 1) * o["lr_decay"])
+        return p.dtype.type(clr) / (np.sqrt(state["sum"]) + p.dtype.type(o["eps"]))
 
 
 class FTRL(Optimizer):
@@ -876,48 +978,25 @@ class FTRL(Optimizer):
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         o = {
-            "alpha": _positive(group["alpha"], "alpha", where),
-            "beta": _nonnegative(group["beta"], "beta", where),
-            "l1": _nonnegative(group["l1"], "l1", where),
-            "l2": _nonnegative(group["l2"], "l2", where),
+            "alpha": positive(group["alpha"], "alpha", where),
+            "beta": nonnegative(group["beta"], "beta", where),
+            "l1": nonnegative(group["l1"], "l1", where),
+            "l2": nonnegative(group["l2"], "l2", where),
             "penalty": _penalty(group["penalty"], where),
         }
         pen = o["penalty"]
-        if (
-            pen is not None
-            and not pen.is_smooth
-            and not isinstance(pen, ElasticNet)
-            and not (isinstance(pen, Lk) and pen.k == 1.0)
-        ):
-            raise ValueError(
-                f"FTRL takes a smooth penalty, L1 or ElasticNet (solved in closed form), "
-                f"got {pen!r}{where}"
-            )
+        if pen is not None and not pen.is_smooth:
+            description = pen.description()
+            kinds = (_core.PenaltyKind.L1, _core.PenaltyKind.ElasticNet)
+            if description is None or description.kind not in kinds:
+                raise ValueError(
+                    f"FTRL takes a smooth penalty, L1 or ElasticNet (solved in closed form), "
+                    f"got {pen!r}{where}"
+                )
         return o
 
-    def _plan(self, o: Dict[str, Any], p: np.ndarray) -> _PenaltyPlan:
-        pen = o["penalty"]
-        if pen is None or not pen.is_smooth:
-            return _PenaltyPlan(_NO_PENALTY, None, None)  # folded into l1/l2 by _update
-        return _penalty_plan(pen, p, o["alpha"])
+    _state_arrays = (("z", _on, _zero), ("n", _on, _zero))
 
-    def _update(self, index: int, p: np.ndarray, g: np.ndarray, o: Dict[str, Any],
-                plan: _PenaltyPlan) -> None:
-        l1, l2 = o["l1"], o["l2"]
-        pen = o["penalty"]
-        if pen is not None and not pen.is_smooth:
-            scale = pen._scale(p.size)
-            if isinstance(pen, ElasticNet):
-                l1, l2 = l1 + pen.l1 * scale, l2 + 2.0 * pen.l2 * scale
-            else:
-                l1 = l1 + pen.lam * scale
-        state = self.state.setdefault(index, {})
-        state.setdefault("step", 0)
-        z = self._state_array(state, "z", p)
-        n = self._state_array(state, "n", p)
-        _core.ftrl_step(p, g, z, n, o["alpha"], o["beta"], l1, l2, plan.fused)
-        state["step"] += 1
-
-
-# torch-style access: lkreg.optim.lr_scheduler.StepLR
-from . import _lr_scheduler as lr_scheduler  # noqa: E402
+    def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
+        _core.ftrl_step(params, grads, states[0], states[1], o["alpha"], o["beta"], o["l1"],
+                        o["l2"], *penalty, index, check_only)

@@ -1,0 +1,323 @@
+// Scalar proximal terms: prox(x, step) = argmin_z 0.5 (z - x)^2 + step * r(z) of one element,
+// for every element-wise penalty description (lkreg/penalty.hpp), next to penalty_terms.hpp's
+// values and gradients. The one place these formulas live: the element prox kernels
+// (prox_simd.cpp), the fused optimizer steps (optim_simd.cpp) and coordinate-descent solvers
+// include this header. Included only by SIMD sources, so everything lands in lkreg::LKREG_ISA
+// (an out-of-line copy shared between levels could be merged into the AVX-512 one).
+//
+// Each term is built once per call from a description and a step factor `scale` (folded into
+// its coefficients in double, rounded to T once) and then offers
+//   T operator()(T x) const          prox with the step `scale` (uniform steps: SGD, prox(w, lr))
+//   T operator()(T x, T s) const     prox with the step `scale * s` (a per-coordinate step:
+//                                    preconditioned optimizers, penalty.prox(w, step_array))
+// Both vectorize inside `#pragma omp simd` loops except PowerProx (a safeguarded Newton).
+// For a single scalar (a coordinate-descent update), prox_1d(description, x, step) below.
+// Ties between 0 and a nonzero minimizer go to 0; NaN in x propagates.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "lkreg/penalty.hpp"
+#include "simd_math.hpp"
+
+#ifndef LKREG_ISA
+#error "prox_terms.hpp belongs to the per-ISA kernel sources (LKREG_ISA undefined)"
+#endif
+
+namespace lkreg::LKREG_ISA {
+namespace {
+
+constexpr double kProxInf = std::numeric_limits<double>::infinity();
+
+// sign(x) * max(|x| - t, 0) in four vector ops; NaN (from x or t) fails `a <= 0` and propagates.
+template <class T>
+inline T soft(T x, T t) {
+  const T a = std::fabs(x) - t;
+  return std::copysign(a <= 0 ? T(0) : a, x);
+}
+
+// x where |x| > t, else 0 (NaN kept).
+template <class T>
+inline T hard(T x, T t) {
+  return std::fabs(x) <= t ? T(0) : x;
+}
+
+// For k < 1 the Lk prox is solved for a = |x| in the scaled variable u = z / a:
+//   minimize 0.5 (u - 1)^2 + tau' u^k,  tau' = tau * a^(k-2),  u in [0, 1],
+// where every quantity is O(1) whatever the magnitude of x (and a = inf gives tau' = 0, u = 1;
+// a = 0 gives tau' = inf, u = 0). The minimizer is 0 exactly when tau' >= zero_from[k] (ties go
+// to 0); above that it is the largest root of u - 1 + tau' k u^(k-1) = 0, which Newton reaches
+// from u = 1 monotonically.
+
+// k = 1/2 with s = sqrt(u): s^3 - s + tau'/2 = 0. Zero iff tau' >= (2/3)^(3/2).
+// Newton from s = 1 reaches the root to 1e-8 in 4 steps and to 3e-16 in 5 over the whole range
+// tau' < (2/3)^(3/2) (checked against 30 steps); one step more for margin.
+template <class C>
+inline C prox_half_scaled(C tau_s) {
+  constexpr int steps = sizeof(C) == 4 ? 5 : 6;
+  C s = 1;
+  for (int it = 0; it < steps; ++it) s -= (s * s * s - s + C(0.5) * tau_s) / (C(3) * s * s - C(1));
+  return tau_s >= C(0.5443310539518174) ? C(0) : s * s;
+}
+
+// k = 2/3 with s = u^(1/3): s^4 - s + 2 tau'/3 = 0. Zero iff tau' >= 3/2 * 2^(-4/3).
+// Newton from s = 1: 2e-11 after 5 steps, 1.4e-16 after 6; one more for margin.
+inline double prox_two_thirds_scaled(double tau_s) {
+  double s = 1.0;
+  for (int it = 0; it < 7; ++it) {
+    const double s3 = s * s * s;
+    s -= (s3 * s - s + (2.0 / 3.0) * tau_s) / (4.0 * s3 - 1.0);
+  }
+  return tau_s >= 0.5952753944880749 ? 0.0 : s * s * s;
+}
+
+// The root in [lo, hi] of f(x) = x - b + c x^(k-1), where f(lo) <= 0 <= f(hi): Newton from
+// hi, bisecting when a step leaves the bracket. Scalar.
+inline double solve_power_equation(double b, double c, double k, double lo, double hi) {
+  double x = hi;
+  for (int it = 0; it < 200; ++it) {
+    const double p = std::pow(x, k - 2.0);
+    const double f = (x - b) + c * p * x;
+    if (f > 0) hi = x; else lo = x;
+    double next = x - f / (1.0 + c * (k - 1.0) * p);
+    if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
+    if (std::fabs(next - x) <= 0x1p-51 * x || hi - lo <= 0x1p-51 * hi) return next;
+    x = next;
+  }
+  return x;
+}
+
+// zero_from = C^-(2-k) with C = (2(1-k))^(1/(2-k)) + k (2(1-k))^((k-1)/(2-k)), for k < 1: the
+// scaled strength from which 0 is the global minimizer. inf for k >= 1 (never exactly 0).
+inline double lk_zero_from(double k) {
+  if (!(k < 1)) return kProxInf;
+  const double m = 2.0 * (1.0 - k);
+  const double c = std::pow(m, 1.0 / (2.0 - k)) + k * std::pow(m, (k - 1.0) / (2.0 - k));
+  return std::pow(c, -(2.0 - k));
+}
+
+// Any other k < 1, in the scaled variable u in [0, 1].
+inline double prox_below_one_scaled(double tau_s, double k, double zero_from) {
+  if (!(tau_s < kProxInf) || tau_s >= zero_from) return 0.0;
+  if (tau_s == 0) return 1.0;
+  // the nonzero stationary point at the threshold: f < 0 there, the root lies above
+  const double lo = std::pow(2.0 * tau_s * (1.0 - k), 1.0 / (2.0 - k));
+  return solve_power_equation(1.0, tau_s * k, k, lo, 1.0);
+}
+
+// Any other k > 1: the root z of z - a + tau k z^(k-1), solved in z itself. z <= min(a, r) with
+// r = (a / (tau k))^(1/(k-1)), and as one of the two terms of a is at least a / 2,
+// z >= min(a / 2, r 2^(-1/(k-1))). The bracket comes from logarithms, so it neither overflows
+// nor underflows; inside it tau k z^(k-1) <= a, so f is finite, and Newton needs a few steps
+// whatever the magnitudes (a in (0, inf), tau > 0). (The scaled form u = z / a overflowed
+// tau a^(k-2) and crept towards small roots.)
+inline double prox_above_one(double a, double tau, double k) {
+  const double log2_root = (std::log2(a) - std::log2(tau * k)) / (k - 1.0);
+  const double hi = std::min(a, std::exp2(log2_root));
+  const double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
+  return solve_power_equation(a, tau * k, k, lo, hi);
+}
+
+// |prox| for any k > 0 other than the closed forms, a = |x| not NaN, tau >= 0. Scalar.
+inline double lk_prox_magnitude(double a, double k, double tau, double zero_from) {
+  if (a == 0 || a == kProxInf || tau == 0) return a;
+  if (k > 1) return prox_above_one(a, tau, k);
+  return a * prox_below_one_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
+}
+
+// k = 3: z + 3 tau z^2 = a, with c = 12 tau. z = 2a / (1 + sqrt(1 + c a)) while c a cannot
+// overflow (a <= cube_safe(c)); above, divided through by sqrt(a).
+template <class T>
+inline T cube_safe(T c) {
+  return std::numeric_limits<T>::max() / (c > T(1) ? c : T(1)) / T(2);
+}
+template <class T>
+inline T prox_cube_small(T a, T c) {
+  return T(2) * a / (T(1) + std::sqrt(T(1) + c * a));
+}
+template <class T>
+inline T prox_cube_any(T a, T c) {
+  const T r = std::sqrt(a);
+  const T large = T(2) * r / (T(1) / r + std::sqrt(c + T(1) / a));
+  return a <= cube_safe(c) ? prox_cube_small(a, c)
+                           : (a == std::numeric_limits<T>::infinity() ? a : large);
+}
+
+// k = 3/2: z + 1.5 tau sqrt(z) = a, a quadratic in sqrt(z): sqrt(z) = a / (h + sqrt(h^2 + a)),
+// h = 3 tau / 4. No intermediate exceeds a (or h^2); z is capped at a against rounding.
+template <class T>
+inline T prox_three_halves(T a, T h, T h2) {
+  const T s = a / (h + std::sqrt(h2 + a));
+  const T z = s * s;
+  return z < a ? z : a;
+}
+
+// ------------------------------------------------------------------------------------------
+// The terms. `scale` multiplies every step (the uniform step itself, or 1 when each coordinate
+// brings its own).
+
+template <class T>
+struct SoftProx {  // L1: soft-threshold at step * lam
+  T t;
+  SoftProx(double lam, double scale) : t(static_cast<T>(scale * lam)) {}
+  T operator()(T x) const { return soft(x, t); }
+  T operator()(T x, T s) const { return soft(x, t * s); }
+};
+
+template <class T>
+struct ElasticNetProx {  // soft(x, step * l1) / (1 + 2 step l2)
+  T t, c, c2;
+  ElasticNetProx(double l1, double l2, double scale)
+      : t(static_cast<T>(scale * l1)),
+        c(static_cast<T>(1.0 / (1.0 + 2.0 * scale * l2))),
+        c2(static_cast<T>(2.0 * scale * l2)) {}
+  T operator()(T x) const { return c * soft(x, t); }
+  T operator()(T x, T s) const { return soft(x, t * s) / (T(1) + c2 * s); }
+};
+
+template <class T>
+struct ShrinkProx {  // L2: x / (1 + 2 step lam)
+  T c, c2;
+  ShrinkProx(double lam, double scale)
+      : c(static_cast<T>(1.0 / (1.0 + 2.0 * scale * lam))), c2(static_cast<T>(2.0 * scale * lam)) {}
+  T operator()(T x) const { return c * x; }
+  T operator()(T x, T s) const { return x / (T(1) + c2 * s); }
+};
+
+template <class T>
+struct HardProx {  // L0: keep x iff 0.5 x^2 > step * lam, i.e. |x| > sqrt(2 step lam)
+  T t, c;
+  HardProx(double lam, double scale)
+      : t(static_cast<T>(std::sqrt(2.0 * scale * lam))), c(static_cast<T>(2.0 * scale * lam)) {}
+  T operator()(T x) const { return hard(x, t); }
+  T operator()(T x, T s) const { return hard(x, std::sqrt(c * s)); }
+};
+
+template <class T>
+struct HalfProx {  // k = 1/2, in T (float32 keeps its lanes)
+  T tau;
+  HalfProx(double lam, double scale) : tau(static_cast<T>(scale * lam)) {}
+  T operator()(T x) const { return at(x, tau); }
+  T operator()(T x, T s) const { return at(x, tau * s); }
+  static T at(T x, T tau) {
+    const T a = std::fabs(x);
+    const T u = prox_half_scaled(tau / (a * std::sqrt(a)));
+    return a != a ? x : std::copysign(a * u, x);
+  }
+};
+
+template <class T>
+struct ThreeHalvesProx {  // k = 3/2
+  T h, h2;
+  ThreeHalvesProx(double lam, double scale)
+      : h(static_cast<T>(0.75 * scale * lam)),
+        h2(static_cast<T>(0.5625 * (scale * lam) * (scale * lam))) {}
+  T operator()(T x) const { return std::copysign(prox_three_halves(std::fabs(x), h, h2), x); }
+  T operator()(T x, T s) const {
+    return std::copysign(prox_three_halves(std::fabs(x), h * s, h2 * (s * s)), x);
+  }
+};
+
+template <class T>
+struct CubeProx {  // k = 3
+  T c;
+  CubeProx(double lam, double scale) : c(static_cast<T>(12.0 * scale * lam)) {}
+  T operator()(T x) const { return std::copysign(prox_cube_any(std::fabs(x), c), x); }
+  T operator()(T x, T s) const { return std::copysign(prox_cube_any(std::fabs(x), c * s), x); }
+};
+
+template <class T>
+struct TwoThirdsProx {  // k = 2/3, in double through a vectorized pow
+  double tau;
+  PowFixed pow_k_minus_2;
+  TwoThirdsProx(double lam, double scale) : tau(scale * lam), pow_k_minus_2(2.0 / 3.0 - 2.0) {}
+  T operator()(T x) const { return at(x, tau); }
+  T operator()(T x, T s) const { return at(x, tau * static_cast<double>(s)); }
+  T at(T x, double t) const {
+    const double a = std::fabs(static_cast<double>(x));
+    const double u = prox_two_thirds_scaled(t * pow_k_minus_2(a));
+    return a != a ? x : std::copysign(static_cast<T>(a * u), x);
+  }
+};
+
+template <class T>
+struct PowerProx {  // any other k > 0: safeguarded Newton in double (scalar)
+  double k, tau, zero_from;
+  PowerProx(double k_, double lam, double scale)
+      : k(k_), tau(scale * lam), zero_from(lk_zero_from(k_)) {}
+  T operator()(T x) const { return at(x, tau); }
+  T operator()(T x, T s) const { return at(x, tau * static_cast<double>(s)); }
+  T at(T x, double t) const {
+    const double a = std::fabs(static_cast<double>(x));
+    if (a != a) return x;
+    return std::copysign(static_cast<T>(lk_prox_magnitude(a, k, t, zero_from)), x);
+  }
+};
+
+// The Lk term for k (not 1 or 2: canonical() makes those L1 and L2).
+inline bool is_two_thirds(double k) { return std::fabs(k - 2.0 / 3.0) < 1e-15; }
+
+// Calls f with the prox term of description p (canonical, see penalty_kernels.hpp) and step
+// factor `scale`. kSmooth = false leaves out the terms of smooth penalties (L2, Lk with k > 1),
+// for callers that add those penalties' gradients instead (optimizers).
+template <class T, bool kSmooth = true, class F>
+void with_prox_term(const PenaltyParams& p, double scale, const F& f) {
+  switch (p.kind) {
+    case PenaltyKind::L1:
+      return f(SoftProx<T>(p.lam, scale));
+    case PenaltyKind::ElasticNet:
+      return f(ElasticNetProx<T>(p.lam, p.l2, scale));
+    case PenaltyKind::L0:
+      return f(HardProx<T>(p.lam, scale));
+    case PenaltyKind::L2:
+      if constexpr (kSmooth) return f(ShrinkProx<T>(p.lam, scale));
+      return;
+    case PenaltyKind::Lk:
+      break;
+  }
+  if (p.k == 0.5) return f(HalfProx<T>(p.lam, scale));
+  if (is_two_thirds(p.k)) return f(TwoThirdsProx<T>(p.lam, scale));
+  if constexpr (kSmooth) {
+    if (p.k == 1.5) return f(ThreeHalvesProx<T>(p.lam, scale));
+    if (p.k == 3.0) return f(CubeProx<T>(p.lam, scale));
+  }
+  return f(PowerProx<T>(p.k, p.lam, scale));
+}
+
+// prox of one scalar with step `step` (>= 0) for description p (canonical): what a
+// coordinate-descent update calls. The switch runs per call; loops over many elements should
+// take with_prox_term once instead.
+template <class T>
+T prox_1d(const PenaltyParams& p, T x, double step) {
+  T result = x;
+  with_prox_term<T>(p, step, [&](const auto& term) { result = term(x); });
+  return result;
+}
+
+// Distance from -g to the subdifferential of the penalty at w (one coordinate): 0 exactly when
+// w is a stationary point of loss + penalty along this coordinate, given the loss gradient g.
+// Convex kinds: the usual subdifferential; L0 and Lk with k < 1: the limiting one, which is all
+// of R at w = 0 (so 0 there) and the gradient elsewhere. Computed in double.
+inline double subdiff_distance_1d(const PenaltyParams& p, double w, double g) {
+  const double sign = w > 0 ? 1.0 : (w < 0 ? -1.0 : 0.0);
+  switch (p.kind) {
+    case PenaltyKind::L1:
+      return w == 0 ? std::max(0.0, std::fabs(g) - p.lam) : std::fabs(g + p.lam * sign);
+    case PenaltyKind::ElasticNet:
+      return w == 0 ? std::max(0.0, std::fabs(g) - p.lam)
+                    : std::fabs(g + p.lam * sign + 2.0 * p.l2 * w);
+    case PenaltyKind::L2:
+      return std::fabs(g + 2.0 * p.lam * w);
+    case PenaltyKind::L0:
+      return w == 0 ? 0.0 : std::fabs(g);
+    case PenaltyKind::Lk:
+      break;
+  }
+  if (w == 0) return p.k < 1 ? 0.0 : std::fabs(g);
+  return std::fabs(g + p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign);
+}
+
+}  // namespace
+}  // namespace lkreg::LKREG_ISA
