@@ -80,7 +80,7 @@ struct Region {
   const char* begin;
   const char* end;
   std::size_t owner;  // index of the parameter in the group
-  std::string name;
+  int slot;           // -1: the parameter, else its state array of that slot
 };
 
 // One param group's arrays, checked: names are params[i], grads[i] and state[i][name] with i
@@ -89,7 +89,8 @@ class GroupArrays {
  public:
   GroupArrays(const py::list& params, const py::list& grads, const py::tuple& states,
               const std::vector<const char*>& state_names, const py::object& steps,
-              const py::object& index) {
+              const py::object& index)
+      : state_names_(state_names) {
     const std::size_t count = params.size();
     if (py::isinstance<py::list>(index)) {
       for (const py::handle& h : py::reinterpret_borrow<py::list>(index))
@@ -114,7 +115,8 @@ class GroupArrays {
       const py::list step_list = py::reinterpret_borrow<py::list>(steps);
       if (step_list.size() != count) throw py::value_error("steps must have one int per parameter");
       for (std::size_t i = 0; i < count; ++i) {
-        step_values[i] = step_list[i].cast<std::int64_t>();
+        step_values[i] = PyLong_AsLongLong(PyList_GET_ITEM(step_list.ptr(), static_cast<py::ssize_t>(i)));
+        if (step_values[i] == -1 && PyErr_Occurred()) throw py::error_already_set();
         if (step_values[i] < 1)
           throw py::value_error("step must be >= 1, got " + std::to_string(step_values[i]));
       }
@@ -125,13 +127,13 @@ class GroupArrays {
       e.step = step_values[i];
       const ArrayInfo p = checked_param(PyList_GET_ITEM(params.ptr(), static_cast<py::ssize_t>(i)), i);
       e.param = p;
-      add_region(p, i, name("params", i));
+      add_region(p, i, -1);
       e.grad = checked_grad(PyList_GET_ITEM(grads.ptr(), static_cast<py::ssize_t>(i)), p, i);
       for (std::size_t s = 0; s < state_lists.size(); ++s) {
         if (state_lists[s].is_none()) continue;
         PyObject* obj = PyList_GET_ITEM(state_lists[s].ptr(), static_cast<py::ssize_t>(i));
         e.state[s] = checked_state(obj, p, i, state_names[s]);
-        add_region(e.state[s], i, state_name(i, state_names[s]));
+        add_region(e.state[s], i, static_cast<int>(s));
       }
       if (p.type_num == kFloat) ++n_float_; else ++n_double_;
     }
@@ -224,8 +226,12 @@ class GroupArrays {
     return a;
   }
 
-  void add_region(const ArrayInfo& a, std::size_t owner, std::string n) {
-    if (a.nbytes > 0) written_.push_back(Region{a.data, a.data + a.nbytes, owner, std::move(n)});
+  void add_region(const ArrayInfo& a, std::size_t owner, int slot) {
+    if (a.nbytes > 0) written_.push_back(Region{a.data, a.data + a.nbytes, owner, slot});
+  }
+  // Names are built only for an error message (a few hundred ns each: not per array per step).
+  std::string region_name(const Region& r) const {
+    return r.slot < 0 ? name("params", r.owner) : state_name(r.owner, state_names_[r.slot]);
   }
 
   // Written arrays must not overlap at all (sorted by address: neighbours only); a gradient may
@@ -236,7 +242,7 @@ class GroupArrays {
               [](const Region& a, const Region& b) { return a.begin < b.begin; });
     for (std::size_t k = 1; k < written_.size(); ++k)
       if (written_[k].begin < written_[k - 1].end)
-        throw py::value_error(written_[k].name + " overlaps " + written_[k - 1].name +
+        throw py::value_error(region_name(written_[k]) + " overlaps " + region_name(written_[k - 1]) +
                               "; each parameter and state array needs its own memory");
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       const ArrayInfo& g = entries_[i].grad;
@@ -249,13 +255,14 @@ class GroupArrays {
       for (; it != written_.end() && it->begin < ge; ++it) {
         const bool exact = it->begin == gb && it->end == ge && it->owner == i;
         if (!exact)
-          throw py::value_error(name("grads", i) + " overlaps " + it->name +
+          throw py::value_error(name("grads", i) + " overlaps " + region_name(*it) +
                                 (it->owner == i ? " partially; pass the same array, or a separate one"
                                                 : "; a gradient may alias only its own parameter"));
       }
     }
   }
 
+  std::vector<const char*> state_names_;
   std::int64_t first_ = 0;
   std::vector<std::int64_t> indices_;  // the optimizer's index of each array, when not first_ + i
   std::vector<Entry> entries_;

@@ -19,11 +19,12 @@ namespace {
 detail::ArrayPenalty array_penalty(const FusedPenalty& pen, std::int64_t n) {
   detail::ArrayPenalty a;
   if (pen.use == PenaltyUse::none) return a;
-  PenaltyParams d = pen.per_array_mean && n > 0 ? pen.description.scaled(1.0 / n) : pen.description;
-  d = detail::canonical(d);
-  a.description = d;
+  const double scale = pen.per_array_mean && n > 0 ? 1.0 / static_cast<double>(n) : 1.0;
+  const PenaltyParams d = detail::canonical(pen.description);
   a.use = d.is_smooth() ? PenaltyUse::gradient : pen.use;
   if (a.use != PenaltyUse::gradient && d.lam == 0 && d.l2 == 0) a.use = PenaltyUse::none;
+  a.description = a.use == PenaltyUse::gradient ? d.scaled(scale) : d;
+  a.step_scale = a.use == PenaltyUse::gradient ? 1.0 : scale;
   return a;
 }
 
@@ -176,7 +177,7 @@ void ftrl_step(const FTRLOptions& o, const FusedPenalty& penalty, const ParamArr
     detail::ArrayPenalty& pen = pens[i];
     if (pen.use == PenaltyUse::prox || pen.use == PenaltyUse::preconditioned_prox) {
       // solved exactly by the closed form: the paper's l1 |w| + l2/2 w^2
-      const PenaltyParams& d = pen.description;
+      const PenaltyParams d = pen.description.scaled(pen.step_scale);
       if (d.kind == PenaltyKind::L1 || d.kind == PenaltyKind::ElasticNet) options[i].l1 += d.lam;
       if (d.kind == PenaltyKind::ElasticNet) options[i].l2 += 2.0 * d.l2;
       pen.use = PenaltyUse::none;

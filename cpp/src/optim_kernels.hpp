@@ -33,10 +33,13 @@ struct AdagradScalars {
   double neg_clr, weight_decay, eps, prox_step;
 };
 
-// The penalty of one array: its use and its description with any 1/n applied.
+// The penalty of one array: its use and description. reduction="mean" divides by the array's
+// size: a gradient's coefficients directly, a prox's step (so that its threshold is
+// (step / n) * lam, the bits of penalty.prox(w, step)).
 struct ArrayPenalty {
   PenaltyUse use = PenaltyUse::none;
   PenaltyParams description;
+  double step_scale = 1.0;
 };
 
 }  // namespace lkreg::detail

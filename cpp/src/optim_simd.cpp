@@ -58,7 +58,8 @@ void with_gradient_penalty(const detail::ArrayPenalty& pen, const F& f) {
 
 // The policy for pen; prox terms (prox_terms.hpp) take the step `prox_step`.
 template <class T, class F>
-void with_penalty(const detail::ArrayPenalty& pen, double prox_step, const F& f) {
+void with_penalty(const detail::ArrayPenalty& pen, double step, const F& f) {
+  const double prox_step = step * pen.step_scale;
   if (pen.use == PenaltyUse::prox) {
     return with_prox_term<T, false>(pen.description, prox_step, [&](const auto& term) {
       f(UniformProx<T, std::decay_t<decltype(term)>>{term});

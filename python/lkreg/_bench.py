@@ -442,6 +442,102 @@ def _optim_cases() -> List[Case]:
     ]
 
 
+# ---------------------------------------------------------------------------------------------
+# Param groups: one AdamW step over a whole list of arrays (how models call an optimizer)
+
+
+def param_lists() -> Dict[str, List[tuple]]:
+    """Shapes of three parameter lists: ResNet-50-like (its 49 convolution weights, each with a
+    channel vector), 400 small arrays, and an MLP 784-512-256-10."""
+    resnet: List[tuple] = [(64, 3, 7, 7), (64,)]
+    inplanes = 64
+    for width, blocks in ((64, 3), (128, 4), (256, 6), (512, 3)):
+        for _ in range(blocks):
+            for shape in ((width, inplanes, 1, 1), (width, width, 3, 3), (4 * width, width, 1, 1)):
+                resnet += [shape, (shape[0],)]
+            inplanes = 4 * width
+    small = [(64, 64), (64,)] * 200
+    mlp = [(512, 784), (512,), (256, 512), (256,), (10, 256), (10,)]
+    return {
+        f"ResNet-50-like, {len(resnet)} arrays": resnet,
+        f"{len(small)} small arrays (64x64 and 64)": small,
+        f"MLP 784-512-256-10, {len(mlp)} arrays": mlp,
+    }
+
+
+def measure_param_lists(min_time: float = 0.2, log: Callable[[str], None] = lambda line: None,
+                        quick: bool = False) -> List[Dict[str, Any]]:
+    """AdamW (float32) over each list: lkreg's one call per group against torch's fused and
+    foreach steps, timed round-robin in one run, and the memory floor: the 7 streams a step
+    moves (read p, g, m, v; write p, m, v) over the copy bandwidth at the list's total size.
+    ``quick`` leaves out the ResNet-like list (about 1 GB with torch's copies)."""
+    from . import optim  # noqa: PLC0415
+
+    torch = _torch()
+    rows = []
+    for name, shapes in param_lists().items():
+        if quick and name.startswith("ResNet"):
+            continue
+        rng = np.random.default_rng(0)
+        params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        total = sum(p.size for p in params)
+        opt = optim.AdamW(params, lr=LR, betas=BETAS, eps=EPS, weight_decay=WD)
+        runners: Dict[str, Callable[[], Any]] = {"lkreg": lambda opt=opt, grads=grads: opt.step(grads)}
+        if torch is not None:
+            for impl in ("fused", "foreach"):
+                tensors = [torch.from_numpy(p.copy()) for p in params]
+                for t, g in zip(tensors, grads):
+                    t.grad = torch.from_numpy(g)
+                try:
+                    topt = torch.optim.AdamW(tensors, lr=LR, betas=BETAS, eps=EPS,
+                                             weight_decay=WD, **{impl: True})
+                    topt.step()
+                except RuntimeError:  # a torch without fused CPU kernels
+                    continue
+                runners[f"torch {impl}"] = topt.step
+        runners["lkreg"]()
+        x, y = np.ones(total, np.float32), np.empty(total, np.float32)
+        runners["floor"] = lambda x=x, y=y: _core.stream_copy(x, y)
+        times: Dict[str, List[float]] = {k: [] for k in runners}
+        spent, rounds = 0.0, 0
+        while spent < min_time * len(runners) or rounds < 5:  # round-robin: the same load
+            for key, fn in runners.items():
+                start = time.perf_counter()
+                fn()
+                elapsed = time.perf_counter() - start
+                times[key].append(elapsed)
+                spent += elapsed
+            rounds += 1
+        median = {k: statistics.median(v) for k, v in times.items()}
+        copy_gbps = 2 * total * 4 / median.pop("floor") / 1e9
+        floor_s = 7 * total * 4 / (copy_gbps * 1e9)
+        row = {
+            "list": name, "arrays": len(params), "params": total, "lkreg_s": median["lkreg"],
+            "torch_fused_s": median.get("torch fused"), "torch_foreach_s": median.get("torch foreach"),
+            "floor_s": floor_s, "copy_gbps": copy_gbps,
+        }
+        rows.append(row)
+        log(format_param_row(row))
+    return rows
+
+
+PARAM_HEADER = (f"{'AdamW float32 over a param list':<42}{'params':>8}{'lkreg':>10}{'fused':>10}"
+                f"{'foreach':>10}{'x fused':>9}{'x foreach':>10}{'floor':>10}{'lkreg/floor':>12}")
+
+
+def format_param_row(r: Dict[str, Any]) -> str:
+    def t(s: Optional[float]) -> str:
+        return "-" if s is None else f"{s * 1e3:.2f} ms"
+
+    def x(s: Optional[float]) -> str:
+        return "-" if s is None else f"{s / r['lkreg_s']:.2f}"
+
+    return (f"{r['list']:<42}{r['params'] / 1e6:>7.2f}M{t(r['lkreg_s']):>10}{t(r['torch_fused_s']):>10}"
+            f"{t(r['torch_foreach_s']):>10}{x(r['torch_fused_s']):>9}{x(r['torch_foreach_s']):>10}"
+            f"{t(r['floor_s']):>10}{r['lkreg_s'] / r['floor_s']:>12.2f}")
+
+
 def all_cases() -> List[Case]:
     """Every benchmarked kernel, family by family."""
     return _penalty_cases() + _prox_cases() + _dropout_cases() + _optim_cases()
@@ -543,6 +639,12 @@ def run(
                     )
                     results.append(result)
                     log(format_row(result))
+        groups: List[Dict[str, Any]] = []
+        if only is None or only.lower() in "param lists adamw":
+            if torch is not None:
+                torch.set_num_threads(nthreads)
+            log(PARAM_HEADER)
+            groups = measure_param_lists(min_time, log, quick=quick)
     finally:
         set_num_threads(before)
     return {
@@ -551,6 +653,7 @@ def run(
         "sizes": list(sizes),
         "floors": floors,
         "results": [asdict(r) for r in results],
+        "param_lists": groups,
     }
 
 

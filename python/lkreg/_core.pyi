@@ -1,5 +1,5 @@
 # Type stubs for lkreg._core, the private compiled module (the public API is lkreg's).
-from typing import Optional, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
@@ -33,6 +33,17 @@ class PenaltyParams:
     def k(self) -> float: ...
     @property
     def l2(self) -> float: ...
+    @property
+    def is_smooth(self) -> bool: ...
+    @property
+    def is_convex(self) -> bool: ...
+    def scaled(self, s: float) -> PenaltyParams: ...
+
+def penalty_prox(
+    p: PenaltyParams, w: np.ndarray, step: Union[float, np.ndarray],
+    out: Optional[np.ndarray] = None,
+) -> np.ndarray: ...
+def penalty_subdiff_distance(p: PenaltyParams, w: np.ndarray, grad: np.ndarray) -> np.ndarray: ...
 
 def penalty_value(p: PenaltyParams, w: np.ndarray) -> float: ...
 def penalty_grad(
@@ -73,51 +84,48 @@ def stream_copy(x: np.ndarray, y: np.ndarray) -> None: ...
 def stream_scale(x: np.ndarray, c: float) -> None: ...
 def stream_sum(x: np.ndarray) -> float: ...
 
-# optimizers: one fused in-place pass per parameter (None where an option is off)
-class FusedProx:
-    none: FusedProx
-    soft: FusedProx
-    hard: FusedProx
+# optimizers: one fused in-place pass per param group (None where an option is off); index
+# names the arrays in errors (the first one's index, or one per array)
+class PenaltyUse:
+    none: PenaltyUse
+    gradient: PenaltyUse
+    prox: PenaltyUse
+    preconditioned_prox: PenaltyUse
 
-class FusedPenalty:
-    def __init__(
-        self,
-        gradient: Optional[PenaltyParams] = None,
-        prox: FusedProx = ...,
-        threshold: float = 0.0,
-        scale: float = 1.0,
-    ) -> None: ...
-    @property
-    def gradient(self) -> Optional[PenaltyParams]: ...
-    @property
-    def prox(self) -> FusedProx: ...
-    @property
-    def threshold(self) -> float: ...
-    @property
-    def scale(self) -> float: ...
+_Arrays = List[np.ndarray]
+_Index = Union[int, List[int]]
 
 def sgd_step(
-    param: np.ndarray, grad: np.ndarray, momentum_buffer: Optional[np.ndarray], first_step: bool,
-    lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool,
-    penalty: FusedPenalty = ...,
+    params: _Arrays, grads: List[Any], momentum_buffers: Optional[_Arrays],
+    steps: Optional[List[int]], lr: float, momentum: float, dampening: float,
+    weight_decay: float, nesterov: bool, description: Optional[PenaltyParams] = None,
+    use: PenaltyUse = ..., per_array_mean: bool = False, index: _Index = 0,
+    check_only: bool = False,
 ) -> None: ...
 def adam_step(
-    param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
-    max_exp_avg_sq: Optional[np.ndarray], step: int, lr: float, beta1: float, beta2: float,
-    eps: float, weight_decay: float, decoupled_weight_decay: bool, penalty: FusedPenalty = ...,
+    params: _Arrays, grads: List[Any], exp_avgs: _Arrays, exp_avg_sqs: _Arrays,
+    max_exp_avg_sqs: Optional[_Arrays], steps: List[int], lr: float, beta1: float, beta2: float,
+    eps: float, weight_decay: float, decoupled_weight_decay: bool,
+    description: Optional[PenaltyParams] = None, use: PenaltyUse = ...,
+    per_array_mean: bool = False, index: _Index = 0, check_only: bool = False,
 ) -> None: ...
 def rmsprop_step(
-    param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_avg: Optional[np.ndarray],
-    momentum_buffer: Optional[np.ndarray], lr: float, alpha: float, eps: float,
-    weight_decay: float, momentum: float, penalty: FusedPenalty = ...,
+    params: _Arrays, grads: List[Any], square_avgs: _Arrays, grad_avgs: Optional[_Arrays],
+    momentum_buffers: Optional[_Arrays], lr: float, alpha: float, eps: float,
+    weight_decay: float, momentum: float, description: Optional[PenaltyParams] = None,
+    use: PenaltyUse = ..., per_array_mean: bool = False, index: _Index = 0,
+    check_only: bool = False,
 ) -> None: ...
 def adagrad_step(
-    param: np.ndarray, grad: np.ndarray, sum: np.ndarray, step: int, lr: float, lr_decay: float,
-    weight_decay: float, eps: float, penalty: FusedPenalty = ...,
+    params: _Arrays, grads: List[Any], sums: _Arrays, steps: List[int], lr: float,
+    lr_decay: float, weight_decay: float, eps: float,
+    description: Optional[PenaltyParams] = None, use: PenaltyUse = ...,
+    per_array_mean: bool = False, index: _Index = 0, check_only: bool = False,
 ) -> None: ...
 def ftrl_step(
-    param: np.ndarray, grad: np.ndarray, z: np.ndarray, n: np.ndarray, alpha: float, beta: float,
-    l1: float, l2: float, penalty: FusedPenalty = ...,
+    params: _Arrays, grads: List[Any], zs: _Arrays, ns: _Arrays, alpha: float, beta: float,
+    l1: float, l2: float, description: Optional[PenaltyParams] = None, use: PenaltyUse = ...,
+    per_array_mean: bool = False, index: _Index = 0, check_only: bool = False,
 ) -> None: ...
 
 # dropout

@@ -245,11 +245,14 @@ class Penalty:
         w = as_input(w, "w")
         if isinstance(step, (np.ndarray, list, tuple)):
             return self._prox_steps(w, _step_array(np.asarray(step), w), out)
-        return self._prox(w, nonnegative(step, "step"), out)
+        return self._prox(w, nonnegative(step, "step") * self._scale(w.size), out)
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
-        """The prox for a C-contiguous ``w`` (element-wise penalties: their description)."""
-        return _core.penalty_prox(self._desc(w), w, step, out)
+        """The prox for a C-contiguous ``w``, ``step`` already including the reduction (as
+        (step / n) * lam: the rounding users' references have)."""
+        params = self._params()
+        assert params is not None
+        return _core.penalty_prox(params, w, step, out)
 
     def _prox_steps(self, w: np.ndarray, step: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
         return _core.penalty_prox(self._desc(w), w, step, out)
@@ -588,7 +591,7 @@ class GroupL2(Penalty):
                 "reduction": self.reduction}
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
-        tau = step * self.lam * self._scale(w.size)
+        tau = step * self.lam
         norms = np.sqrt(self._group_sumsq(w))
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(norms > 0, np.maximum(0.0, 1.0 - tau / norms), 0.0)
