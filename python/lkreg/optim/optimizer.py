@@ -178,14 +178,16 @@ class Optimizer:
     def _flush(self) -> None:
         """Write the cached step counts back into the state dicts and drop the caches (the
         caller may replace state arrays)."""
-        if self._counts_steps:
-            starts = self._group_starts()
-            for gi, lists in self._lists.items():
-                for j, count in enumerate(lists.steps):
-                    entry = self._state.get(starts[gi] + j)
-                    if entry is not None and count:
-                        entry["step"] = count
+        starts = self._group_starts()
+        for gi, lists in self._lists.items():
+            self._write_steps(lists, starts[gi])
         self._lists = {}
+
+    def _write_steps(self, lists: _GroupLists, start: int) -> None:
+        if self._counts_steps:
+            for j, count in enumerate(lists.steps):
+                if count:
+                    self._state.setdefault(start + j, {})["step"] = count
 
     def __getstate__(self) -> Dict[str, Any]:
         self._flush()
@@ -328,10 +330,8 @@ class Optimizer:
 
     def _flush_group(self, gi: int, start: int) -> None:
         lists = self._lists.pop(gi, None)
-        if lists is not None and self._counts_steps:
-            for j, count in enumerate(lists.steps):
-                if count:
-                    self._state.setdefault(start + j, {})["step"] = count
+        if lists is not None:
+            self._write_steps(lists, start)
 
     def step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         """Update every parameter in place from its gradient: one C++ call per param group.
@@ -383,17 +383,17 @@ class Optimizer:
     def _run(self, o: Dict[str, Any], params: List[np.ndarray], grads: List[Any],
              lists: _GroupLists, active: Optional[List[int]], start: int,
              check_only: bool) -> None:
-        names = [lists.states[name] for name, _, _ in self._state_arrays]
+        columns = [lists.states[name] for name, _, _ in self._state_arrays]
         if self._counts_steps:
             steps = [t + 1 for t in lists.steps]
         else:
             steps = lists.steps
         penalty = self._penalty_args(o)
         if active is None:
-            self._kernel(o, params, grads, names, steps, penalty, start, check_only)
+            self._kernel(o, params, grads, columns, steps, penalty, start, check_only)
         else:
             pick = lambda xs: [xs[j] for j in active]  # noqa: E731
-            self._kernel(o, pick(params), pick(grads), [None if c is None else pick(c) for c in names],
+            self._kernel(o, pick(params), pick(grads), [None if c is None else pick(c) for c in columns],
                          pick(steps), penalty, [start + j for j in active], check_only)
         if check_only:
             return
@@ -404,20 +404,14 @@ class Optimizer:
                 lists.steps[j] = steps[j] if self._counts_steps else 2
         pen = o["penalty"]
         if pen is not None and penalty[0] is None:  # not element-wise: its prox after the pass
+            self._write_steps(lists, start)  # _metric_steps reads state["step"]
             for j in range(len(params)) if active is None else active:
                 p = params[j]
                 if self._uses_metric(o):
-                    self._flush_group_steps(lists, start)
                     step = self._metric_steps(o, self._state[start + j], p)
                 else:
                     step = o[self._lr_key]
                 pen.prox(p, step, out=p)
-
-    def _flush_group_steps(self, lists: _GroupLists, start: int) -> None:
-        if self._counts_steps:
-            for j, count in enumerate(lists.steps):
-                if count:
-                    self._state.setdefault(start + j, {})["step"] = count
 
     def state_dict(self) -> Dict[str, Any]:
         """Return the optimizer's state as plain Python values and NumPy arrays (copies).
