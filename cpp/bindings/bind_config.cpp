@@ -36,6 +36,16 @@ void bind_config(py::module_& m) {
       },
       "level"_a);
   m.def("native_build", &native_build);
+  m.def("_pool_stats", [] {
+    const ThreadPoolStats s = thread_pool_stats();
+    py::dict d;
+    d["jobs_shared"] = s.jobs_shared;
+    d["jobs_alone"] = s.jobs_alone;
+    d["stalls"] = s.stalls;
+    d["wait_ns"] = s.wait_ns;
+    d["worker_chunks"] = s.worker_chunks;
+    return d;
+  });
   m.def("threading_runtime", [] { return std::string(threading_runtime()); });
   m.def("get_num_threads", &num_threads);
   m.def(

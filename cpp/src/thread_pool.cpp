@@ -1,11 +1,18 @@
 // The thread pool behind run_chunks (see thread_pool.hpp for the why).
 //
-// A job lives in one of two slots, chosen by the parity of its generation. state_ packs the
-// generation and the next unclaimed chunk into one word, so a claim is one compare-and-swap
-// that fails for a worker holding a finished job's generation: a worker that slept through a
-// whole job can never run a chunk of the next one with the old job's function. A slot is
-// rewritten only two generations later, when no claim on it can succeed any more.
+// The chunks of a job are split into one contiguous part per participant (the caller is part
+// 0, worker w is part w): each takes the chunks of its own part first, so repeated calls on an
+// array that fits in cache find each half in the cache of the core that touched it last, as a
+// static split would; then it takes what is left of the other parts.
+//
+// A job lives in one of two slots, chosen by the parity of its generation. Each part's counter
+// packs the generation and the part's next unclaimed chunk into one word, so a claim is one
+// compare-and-swap that fails for a worker holding a finished job's generation: a worker that
+// slept through a whole job can never run a chunk of the next one with the old job's function.
+// A slot is rewritten only two generations later, when no claim on it can succeed any more.
 #include "thread_pool.hpp"
+
+#include "lkreg/config.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +20,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -44,16 +52,28 @@ constexpr auto kWorkerSpin = std::chrono::microseconds(200);
 // microseconds), then yield the core to whoever the OS prefers.
 constexpr int kCallerSpinsBeforeYield = 1 << 12;
 // A worker can be preempted by another process while it holds a chunk, and then the caller
-// waits for the OS to run it again (a scheduler slice: milliseconds). When the caller's wait at
-// the end of a job is that long (longer than kStallChunks of its own chunks, and at least
-// kStallMin), jobs run on the caller alone for kStallBackoff times the wait: whatever the
-// machine is doing, stalls then cost at most about 1/kStallBackoff of the time.
+// waits for the OS to run it again (a scheduler slice: milliseconds); and a woken worker can be
+// run on the caller's own core, ahead of it. When the caller's wait at the end of a job is that
+// long (longer than kStallChunks of its own chunks, and at least kStallMin), or after waking a
+// worker it spent over a quarter of the job off its core, jobs run on the caller alone for
+// kStallBackoff times that: whatever the machine is doing, stalls then cost at most about
+// 1/kStallBackoff of the time.
 constexpr double kStallChunks = 4.0;
 constexpr auto kStallMin = std::chrono::microseconds(30);
 constexpr int kStallBackoff = 100;
 constexpr auto kStallBackoffMax = std::chrono::seconds(1);
 
 using Clock = std::chrono::steady_clock;
+// A job that starts this soon after the previous one ended wakes sleeping workers whatever its
+// size (see Pool::run).
+constexpr auto kBackToBack = std::chrono::microseconds(20);
+
+// CPU time of the calling thread (a system call: used only on the path that woke a worker).
+inline std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
@@ -94,11 +114,23 @@ class WordWaiter {
 #endif
 };
 
+constexpr int kMaxParts = 1024;  // kMaxThreads in lkreg/config.hpp
+
+struct alignas(64) PartCounter {
+  std::atomic<std::uint64_t> word{0};  // generation << 32 | next unclaimed chunk of the part
+};
+
 struct JobSlot {
   std::atomic<ChunkFn> fn{nullptr};
   std::atomic<const void*> ctx{nullptr};
   std::atomic<std::int64_t> chunks{0};
+  std::atomic<int> parts{1};
   std::atomic<int> seats{0};  // workers that may still join: the job's thread limit
+  PartCounter next[kMaxParts];
+
+  std::int64_t part_end(int part, std::int64_t chunks_, int parts_) const {
+    return chunks_ * (part + 1) / parts_;
+  }
 };
 
 class Pool {
@@ -106,39 +138,51 @@ class Pool {
   void run(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx, bool wake_sleepers) {
     std::unique_lock<std::mutex> own(owner_, std::try_to_lock);
     if (!own.owns_lock()) {  // another thread's job, or a chunk of ours calling back in
+      jobs_alone_.fetch_add(1, std::memory_order_relaxed);
       for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
       return;
     }
+    // Calls back to back (an optimizer over many arrays, a solver's sweeps) wake workers even
+    // for small jobs: the next calls then find them awake.
+    const Clock::time_point start = Clock::now();
+    const bool wake = wake_sleepers || start - last_end_ < kBackToBack;
     const int helpers = start_workers(static_cast<int>(std::min<std::int64_t>(threads - 1, chunks - 1)));
-    if (helpers == 0) {  // stopped at exit, or the OS refused threads
+    if (helpers == 0 ||  // stopped at exit, or the OS refused threads
+        (!wake && sleepers_.load(std::memory_order_relaxed) >= static_cast<int>(workers_.size()))) {
+      jobs_alone_.fetch_add(1, std::memory_order_relaxed);
       for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
+      last_end_ = Clock::now();
       return;
     }
 
-    const std::uint32_t gen = static_cast<std::uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
+    const std::uint32_t gen = gen_.load(std::memory_order_relaxed) + 1;
     JobSlot& slot = slots_[gen & 1];
+    const int parts = helpers + 1;
     slot.fn.store(fn, std::memory_order_relaxed);
     slot.ctx.store(ctx, std::memory_order_relaxed);
     slot.chunks.store(chunks, std::memory_order_relaxed);
+    slot.parts.store(parts, std::memory_order_relaxed);
     slot.seats.store(helpers, std::memory_order_relaxed);
+    for (int p = 0; p < parts; ++p) {
+      const std::int64_t begin = p == 0 ? 0 : slot.part_end(p - 1, chunks, parts);
+      slot.next[p].word.store(static_cast<std::uint64_t>(gen) << 32 | static_cast<std::uint64_t>(begin),
+                              std::memory_order_relaxed);
+    }
     done_.store(0, std::memory_order_relaxed);
-    state_.store(static_cast<std::uint64_t>(gen) << 32, std::memory_order_release);
-    gen_.store(gen, std::memory_order_seq_cst);
+    jobs_shared_.fetch_add(1, std::memory_order_relaxed);
+    gen_.store(gen, std::memory_order_seq_cst);  // publishes the slot (release)
     // Paired with the sleeper's increment-then-check (both seq_cst): either it sees the new
     // generation, or this sees it asleep and wakes it.
     const int asleep = sleepers_.load(std::memory_order_seq_cst);
-    if (asleep > 0 && wake_sleepers) waiter_.wake(gen_, std::min(asleep, helpers));
+    // Large jobs (those that may wake workers) also check how long the caller was off its core:
+    // two system calls, under 1% of such a job.
+    const bool check_cpu = wake_sleepers;
+    const std::int64_t cpu_at_start = check_cpu ? thread_cpu_ns() : 0;
+    if (asleep > 0 && wake) waiter_.wake(gen_, std::min(asleep, helpers));
 
-    const Clock::time_point start = Clock::now();
-    std::int64_t mine = 0;
-    std::int64_t chunk = 0;
-    while (claim(gen, chunks, chunk)) {
-      fn(ctx, chunk);
-      ++mine;
-    }
+    const std::int64_t mine = run_claimed(slot, gen, 0, chunks, parts, fn, ctx);
     // Every chunk is claimed; the ones not ours run on workers that are running now.
     const std::int64_t theirs = chunks - mine;
-    if (done_.load(std::memory_order_acquire) >= theirs) return;
     const Clock::time_point own_done = Clock::now();
     for (int spins = 0; done_.load(std::memory_order_acquire) < theirs; ++spins) {
       if (spins < kCallerSpinsBeforeYield) {
@@ -147,11 +191,28 @@ class Pool {
         std::this_thread::yield();
       }
     }
-    const Clock::duration waited = Clock::now() - own_done;
-    if (mine > 0 && waited > kStallMin && waited > (own_done - start) * (kStallChunks / mine)) {
-      const Clock::duration backoff = std::min<Clock::duration>(waited * kStallBackoff, kStallBackoffMax);
-      serial_until_.store((Clock::now() + backoff).time_since_epoch().count(),
-                          std::memory_order_relaxed);
+    last_end_ = Clock::now();
+    const Clock::duration waited = last_end_ - own_done;
+    wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count(),
+                       std::memory_order_relaxed);
+    // A stall: the caller waited long for a worker's chunk (mine == 0: the worker took every
+    // chunk, the OS having run it on this core ahead of the caller, and still kept the caller
+    // waiting). Or, in a large job, the caller spent much of it off its core: the OS ran a
+    // worker on the caller's core, or other processes took it.
+    Clock::duration stall = Clock::duration::zero();
+    if (waited > kStallMin && (mine == 0 || waited > (own_done - start) * (kStallChunks / mine)))
+      stall = waited;
+    if (check_cpu) {
+      const Clock::duration wall = last_end_ - start;
+      const Clock::duration off_cpu =
+          wall - std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::nanoseconds(thread_cpu_ns() - cpu_at_start));
+      if (off_cpu > kStallMin && off_cpu * 4 > wall) stall = std::max(stall, off_cpu);
+    }
+    if (stall > Clock::duration::zero()) {
+      stalls_.fetch_add(1, std::memory_order_relaxed);
+      const Clock::duration backoff = std::min<Clock::duration>(stall * kStallBackoff, kStallBackoffMax);
+      serial_until_.store((last_end_ + backoff).time_since_epoch().count(), std::memory_order_relaxed);
     }
   }
 
@@ -175,25 +236,51 @@ class Pool {
     if (stop_.load(std::memory_order_relaxed)) return 0;
     const std::uint32_t current = gen_.load(std::memory_order_relaxed);
     try {
-      while (static_cast<int>(workers_.size()) < wanted)
-        workers_.emplace_back([this, current] { worker_main(current); });
+      for (int id = static_cast<int>(workers_.size()) + 1; id <= wanted; ++id)
+        workers_.emplace_back([this, id, current] { worker_main(id, current); });
     } catch (const std::system_error&) {  // out of threads: run with those we have
     }
     return std::min(wanted, static_cast<int>(workers_.size()));
   }
 
-  bool claim(std::uint32_t gen, std::int64_t chunks, std::int64_t& chunk) {
-    std::uint64_t s = state_.load(std::memory_order_acquire);
+  // Claims the next chunk of `part` of job `gen`; false when the part is done or the job is
+  // not `gen` any more.
+  static bool claim(JobSlot& slot, std::uint32_t gen, int part, std::int64_t chunks, int parts,
+                    std::int64_t& chunk) {
+    const std::int64_t end = slot.part_end(part, chunks, parts);
+    std::atomic<std::uint64_t>& word = slot.next[part].word;
+    std::uint64_t s = word.load(std::memory_order_acquire);
     for (;;) {
       if (static_cast<std::uint32_t>(s >> 32) != gen) return false;
       const std::int64_t next = static_cast<std::int64_t>(s & 0xffffffffu);
-      if (next >= chunks) return false;
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
+      if (next >= end) return false;
+      if (word.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
         chunk = next;
         return true;
       }
     }
+  }
+
+  // Runs chunks of job `gen`: those of part `home` first, then what is left of the others.
+  // Returns how many it ran. `on_done` is called after each.
+  template <class OnDone>
+  static std::int64_t run_claimed(JobSlot& slot, std::uint32_t gen, int home, std::int64_t chunks,
+                                  int parts, ChunkFn fn, const void* ctx, OnDone on_done) {
+    std::int64_t ran = 0;
+    std::int64_t chunk = 0;
+    for (int i = 0; i < parts; ++i) {
+      const int part = (home + i) % parts;
+      while (claim(slot, gen, part, chunks, parts, chunk)) {
+        fn(ctx, chunk);
+        on_done();
+        ++ran;
+      }
+    }
+    return ran;
+  }
+  static std::int64_t run_claimed(JobSlot& slot, std::uint32_t gen, int home, std::int64_t chunks,
+                                  int parts, ChunkFn fn, const void* ctx) {
+    return run_claimed(slot, gen, home, chunks, parts, fn, ctx, [] {});
   }
 
   // Returns the generation after `seen`, or `seen` itself when the pool stops.
@@ -218,35 +305,42 @@ class Pool {
     return gen_.load(std::memory_order_acquire);
   }
 
-  void worker_main(std::uint32_t seen) {
+  void worker_main(int id, std::uint32_t seen) {
     for (;;) {
       seen = wait_for_job(seen);
       if (stop_.load(std::memory_order_acquire)) return;
-      const std::uint64_t s = state_.load(std::memory_order_acquire);
-      const std::uint32_t gen = static_cast<std::uint32_t>(s >> 32);
+      const std::uint32_t gen = seen;
       JobSlot& slot = slots_[gen & 1];
       if (slot.seats.fetch_sub(1, std::memory_order_relaxed) <= 0) continue;
       const ChunkFn fn = slot.fn.load(std::memory_order_relaxed);
       const void* ctx = slot.ctx.load(std::memory_order_relaxed);
       const std::int64_t chunks = slot.chunks.load(std::memory_order_relaxed);
-      std::int64_t chunk = 0;
-      while (claim(gen, chunks, chunk)) {  // fails at once if the slot was reused meanwhile
-        fn(ctx, chunk);
-        done_.fetch_add(1, std::memory_order_release);
-      }
+      const int parts = std::max(1, std::min(slot.parts.load(std::memory_order_relaxed), kMaxParts));
+      // Claims fail at once if the slot was reused meanwhile (another generation).
+      run_claimed(slot, gen, id % parts, chunks, parts, fn, ctx,
+                  [this] {
+                    worker_chunks_.fetch_add(1, std::memory_order_relaxed);
+                    done_.fetch_add(1, std::memory_order_release);
+                  });
     }
   }
 
   std::mutex owner_;  // held by the caller whose job runs; others run serially
-  std::atomic<std::uint64_t> state_{0};  // generation << 32 | next unclaimed chunk
-  std::atomic<std::uint32_t> gen_{0};    // the generation, published after state_
+  std::atomic<std::uint32_t> gen_{0};  // the latest job's generation; publishes its slot
   JobSlot slots_[2];
   std::atomic<std::int64_t> done_{0};  // chunks the workers finished in this job
   std::atomic<int> sleepers_{0};
   std::atomic<Clock::rep> serial_until_{0};
+
+ public:
+  std::atomic<std::int64_t> jobs_shared_{0}, jobs_alone_{0}, stalls_{0}, wait_ns_{0},
+      worker_chunks_{0};
+
+ private:
   std::atomic<bool> stop_{false};
   WordWaiter waiter_;
   std::vector<std::thread> workers_;  // under owner_
+  Clock::time_point last_end_{};      // under owner_: when the latest job ended
 };
 
 // The process's pool. Never freed while the process runs: a worker may touch it until the
@@ -293,6 +387,7 @@ void run_chunks(std::int64_t chunks, int threads, ChunkFn fn, const void* ctx,
   }
   Pool* pool = g_pool.load(std::memory_order_relaxed);
   if (pool->backing_off()) {
+    pool->jobs_alone_.fetch_add(1, std::memory_order_relaxed);
     for (std::int64_t c = 0; c < chunks; ++c) fn(ctx, c);
     return;
   }
@@ -309,3 +404,11 @@ int default_thread_count() {
 }
 
 }  // namespace lkreg::detail
+
+namespace lkreg {
+ThreadPoolStats thread_pool_stats() {
+  const detail::Pool& p = *detail::g_pool.load(std::memory_order_relaxed);
+  return {p.jobs_shared_.load(), p.jobs_alone_.load(), p.stalls_.load(), p.wait_ns_.load(),
+          p.worker_chunks_.load()};
+}
+}  // namespace lkreg

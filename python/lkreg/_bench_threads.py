@@ -131,8 +131,12 @@ class BusyProcesses:
             p.wait()
 
 
-def run(quick: bool = False, threads: int = 0, budget: float = 0.4) -> List[Dict[str, Any]]:
-    """All three scenarios; one row per (scenario, call, size)."""
+SCENARIOS = ("idle", "numpy-loop", "busy")
+
+
+def run(quick: bool = False, threads: int = 0, budget: float = 0.4,
+        scenarios: Sequence[str] = SCENARIOS) -> List[Dict[str, Any]]:
+    """The scenarios asked for; one row per (scenario, call, size)."""
     threads = threads or lkreg.get_num_threads()
     before = lkreg.get_num_threads()
     rows: List[Dict[str, Any]] = []
@@ -146,18 +150,21 @@ def run(quick: bool = False, threads: int = 0, budget: float = 0.4) -> List[Dict
         print(format_row(row), flush=True)
 
     try:
-        for n in sizes:
-            for name, fn in _kernels(n).items():
-                add("idle", name, n, fn)
-        add("numpy-loop", "MLP step (256x784)", 256 * 256, _mlp_step())
-        for n in loop_sizes:
-            for name, fn in _kernels(n).items():
-                add("numpy-loop", f"matmul + {name}", n, _after_matmul(fn))
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with BusyProcesses(max(1, cpus - 1)):
+        if "idle" in scenarios:
             for n in sizes:
                 for name, fn in _kernels(n).items():
-                    add("busy", name, n, fn)
+                    add("idle", name, n, fn)
+        if "numpy-loop" in scenarios:
+            add("numpy-loop", "MLP step (256x784)", 256 * 256, _mlp_step())
+            for n in loop_sizes:
+                for name, fn in _kernels(n).items():
+                    add("numpy-loop", f"matmul + {name}", n, _after_matmul(fn))
+        if "busy" in scenarios:
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            with BusyProcesses(max(1, cpus - 1)):
+                for n in sizes:
+                    for name, fn in _kernels(n).items():
+                        add("busy", name, n, fn)
     finally:
         lkreg.set_num_threads(before)
     return rows
@@ -187,8 +194,10 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--budget", type=float, default=0.4, help="seconds per point")
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     args = parser.parse_args(list(argv))
-    rows = run(quick=args.quick, threads=args.threads)
+    rows = run(quick=args.quick, threads=args.threads, budget=args.budget, scenarios=args.scenarios)
     for key, value in summarize(rows).items():
         print(f"{key}: {value:.2f}")
     if args.json:

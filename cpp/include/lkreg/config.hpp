@@ -29,4 +29,14 @@ int num_threads();
 void set_num_threads(int n);
 constexpr int kMaxThreads = 1024;
 
+// The thread pool's counters since start-up (cpp/src/thread_pool.cpp), for benchmarks and for
+// understanding a slow machine: parallel jobs shared with workers, parallel jobs run by the
+// caller alone (no worker awake, backing off after a stall, or the pool busy with another
+// thread's job), stalls, the total time callers waited at the ends of jobs, chunks run by
+// workers.
+struct ThreadPoolStats {
+  std::int64_t jobs_shared, jobs_alone, stalls, wait_ns, worker_chunks;
+};
+ThreadPoolStats thread_pool_stats();
+
 }  // namespace lkreg
