@@ -56,9 +56,15 @@ def test_agreement_tolerances():
         _bench.check_agreement("exact", exact)
 
 
-@pytest.mark.parametrize("text, value", [("65536", 65536), ("2**16", 65536), ("2^10", 1024)])
+@pytest.mark.parametrize("text, value", [("65536", 65536), ("2**16", 65536), ("2^10", 1024), (" 7 ", 7)])
 def test_parse_size(text, value):
     assert _bench.parse_size(text) == value
+
+
+@pytest.mark.parametrize("text", ["foo", "0", "-1", "2**", "2**99", "1e6", "2**-1", ""])
+def test_parse_size_refuses_what_is_not_a_positive_count(text):
+    with pytest.raises(ValueError, match="element count"):
+        _bench.parse_size(text)
 
 
 def test_measure_reports_spread():

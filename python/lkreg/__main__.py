@@ -1,22 +1,73 @@
-"""The ``lkreg`` command line (also ``python -m lkreg``)."""
+"""The ``lkreg`` command line (also ``python -m lkreg``).
+
+Bad arguments are one line on stderr naming the argument and exit status 2 (argparse's usage
+error status), never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
+
+USAGE_ERROR = 2
+
+COMMANDS = """commands:
+  bench    time every kernel against NumPy (and PyTorch when installed) and against this
+           machine's measured memory bandwidth; 'lkreg bench --help' for its options
+
+examples:
+  lkreg bench --quick
+  lkreg bench --threads 1 --only prox --sizes 2**20 --json bench.json
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line: 'lkreg bench: error: argument --sizes: ...'."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _size(text: str) -> int:
+    from ._bench import parse_size  # noqa: PLC0415
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lkreg", description="Fast regularization for NumPy code.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__  # noqa: PLC0415
+
+    parser = _Parser(
+        prog="lkreg",
+        description="Fast regularization for NumPy code.",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lkreg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     bench = sub.add_parser(
         "bench", help="every kernel against NumPy, PyTorch and this machine's memory bandwidth"
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, short runs (under 30 s)")
     bench.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
-    bench.add_argument("--threads", type=int, metavar="N", help="threads for lkreg (and torch)")
-    bench.add_argument("--sizes", nargs="+", metavar="N", help="element counts, e.g. 2**16 2**24")
+    bench.add_argument("--threads", type=_positive_int, metavar="N", help="threads for lkreg (and torch)")
+    bench.add_argument(
+        "--sizes", nargs="+", type=_size, metavar="N", help="element counts, e.g. 65536 2**16 2^24"
+    )
     bench.add_argument("--only", metavar="NAME", help="only kernels whose name contains NAME")
     bench.add_argument(
         "--threading",
@@ -27,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return USAGE_ERROR
     if args.command == "bench":
         if args.threading:
             from . import _bench_threads  # noqa: PLC0415
@@ -36,8 +91,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                        + ["--json", args.json] * bool(args.json))
         from . import _bench  # noqa: PLC0415
 
-        return _bench.main(args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+        try:
+            return _bench.main(args)
+        except _bench.BadArgument as e:
+            print(f"lkreg bench: error: {e}", file=sys.stderr)
+            return USAGE_ERROR
+        except KeyboardInterrupt:
+            print("lkreg bench: interrupted", file=sys.stderr)
+            return 130
+    return USAGE_ERROR  # pragma: no cover - argparse rejects unknown commands
 
 
 if __name__ == "__main__":

@@ -672,22 +672,49 @@ def format_row(r: Result) -> str:
     )
 
 
+MAX_SIZE = 2**34  # 64 GB of float32 per array: beyond it a typo, not a benchmark
+
+
+class BadArgument(ValueError):
+    """A command-line argument ``lkreg bench`` cannot use; the message names it."""
+
+
 def parse_size(text: str) -> int:
-    """'65536', '2**16' or '2^16'."""
-    t = text.replace("^", "**")
-    if "**" in t:
-        base, exp = t.split("**", 1)
-        return int(base) ** int(exp)
-    return int(t)
+    """'65536', '2**16' or '2^16': a positive element count, else ValueError."""
+    t = text.strip().replace("^", "**")
+    try:
+        if "**" in t:
+            base, exp = t.split("**", 1)
+            value = int(base) ** int(exp) if 0 <= int(exp) <= 64 else -1
+        else:
+            value = int(t)
+    except ValueError:
+        raise ValueError(f"expected an element count such as 65536 or 2**16, got {text!r}") from None
+    if not 1 <= value <= MAX_SIZE:
+        raise ValueError(f"an element count must be between 1 and 2**34, got {text!r}")
+    return value
 
 
 def main(args: Any) -> int:
-    sizes = [parse_size(s) for s in args.sizes] if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    print(f"lkreg bench: {machine_info()['cpu']}, {os.cpu_count()} cores", flush=True)
-    print(HEADER, flush=True)
-    report = run(sizes, threads=args.threads, only=args.only, quick=args.quick, log=lambda s: print(s, flush=True))
+    """``lkreg bench``; raises BadArgument before any timing when an argument cannot be used."""
+    sizes = list(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    if args.only is not None and not any(args.only.lower() in c.name.lower() for c in all_cases()):
+        names = ", ".join(sorted({c.name.split()[0] for c in all_cases()}))
+        raise BadArgument(f"argument --only: no kernel name contains {args.only!r} (names start with: {names})")
+    json_file = None
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"wrote {args.json}", file=sys.stderr)
+        try:  # opened first, so an unwritable path fails before minutes of timing
+            json_file = open(args.json, "w")
+        except OSError as e:
+            raise BadArgument(f"argument --json: cannot write {args.json!r}: {e.strerror}") from None
+    try:
+        print(f"lkreg bench: {machine_info()['cpu']}, {os.cpu_count()} cores", flush=True)
+        print(HEADER, flush=True)
+        report = run(sizes, threads=args.threads, only=args.only, quick=args.quick, log=lambda s: print(s, flush=True))
+        if json_file is not None:
+            json.dump(report, json_file, indent=2)
+            print(f"wrote {args.json}", file=sys.stderr)
+    finally:
+        if json_file is not None:
+            json_file.close()
     return 0
