@@ -247,6 +247,9 @@ def assert_same(actual: Any, expected: Any) -> None:
         assert isinstance(actual, np.ndarray)
         assert actual.dtype == expected.dtype and actual.shape == expected.shape
         np.testing.assert_array_equal(actual, expected, strict=True)
+    elif isinstance(expected, np.generic):  # a NumPy scalar: the same type and bits
+        assert type(actual) is type(expected)
+        np.testing.assert_array_equal(np.asarray(actual), np.asarray(expected), strict=True)
     elif isinstance(expected, float):
         assert isinstance(actual, float)
         assert actual == expected or (math.isnan(actual) and math.isnan(expected))
@@ -351,13 +354,25 @@ def test_any_layout_numpy_accepts_gives_the_contiguous_result(call, dtype, view)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("call", CALLS, ids=_case_id)
 def test_zero_dimensional_input_is_a_one_element_array(call, dtype):
+    """A 0-d input computes what a 1-element array does; a new result comes back as a NumPy
+    scalar of the dtype (as from a ufunc), an array the caller passed (``g``, ``out``) as itself."""
     if "GroupL2(axis)" in call.id or call.id == "SGD(GroupL2)":
         pytest.skip("axis=-1 needs at least one dimension")
     result, arrays = run(call, call.build(dtype, ()))
     flat_result, flat_arrays = run(call, call.build(dtype, (1,)))
-    assert_same(_reshaped(result, ()), _reshaped(flat_result, ()))
+    assert_same(result, _as_0d_result(flat_result, result))
     for k in arrays:
         assert_same(arrays[k].reshape(-1), flat_arrays[k].reshape(-1))
+
+
+def _as_0d_result(flat: Any, like: Any) -> Any:
+    """The 1-element result ``flat`` in the form a 0-d call returns it (``like`` says which)."""
+    if isinstance(flat, tuple):
+        return tuple(_as_0d_result(f, r) for f, r in zip(flat, like))
+    if isinstance(like, np.generic) and not isinstance(flat, np.generic):
+        assert isinstance(flat, np.ndarray) and flat.size == 1 and flat.dtype != np.uint8
+        return flat.reshape(())[()]
+    return _reshaped(flat, ())
 
 
 def _reshaped(result: Any, shape: Tuple[int, ...]) -> Any:
@@ -609,11 +624,12 @@ SCALAR_CASES: List[Tuple[str, Callable[[], Any], type, str]] = [
     ("soft t=None", lambda: lkreg.soft_threshold(W, None), TypeError, "t"),
     ("soft t=bool", lambda: lkreg.soft_threshold(W, True), TypeError, "t"),
     ("soft t shape", lambda: lkreg.soft_threshold(W, np.ones(3)), ValueError, "t"),
-    ("soft t dtype", lambda: lkreg.soft_threshold(W, np.ones(9, np.float32)), ValueError, "t"),
+    ("soft t<0 entry", lambda: lkreg.soft_threshold(W, np.full(9, -0.1)), ValueError, "t"),
     ("soft t int", lambda: lkreg.soft_threshold(W, np.ones(9, np.int64)), TypeError, "t"),
     ("soft t 0-d nan", lambda: lkreg.soft_threshold(W, np.array(math.nan)), ValueError, "t"),
     ("hard t<0", lambda: lkreg.hard_threshold(W, -1), ValueError, "t"),
-    ("hard t shape", lambda: lkreg.hard_threshold(W, np.ones((9, 1))), ValueError, "t"),
+    ("hard t shape", lambda: lkreg.hard_threshold(W, np.ones((9, 2))), ValueError, "t"),
+    ("hard t<0 entry", lambda: lkreg.hard_threshold(W, np.full((1, 9), -1.0)), ValueError, "t"),
     ("decay rate<0", lambda: lkreg.weight_decay(W, -0.1), ValueError, "rate"),
     ("decay rate=inf", lambda: lkreg.weight_decay(W, math.inf), ValueError, "rate"),
     ("decay rate=nan", lambda: lkreg.weight_decay(W, math.nan), ValueError, "rate"),

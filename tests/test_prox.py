@@ -240,7 +240,7 @@ def test_group_l2_gradient_matches_finite_differences():
         (lambda: lkreg.soft_threshold(np.ones(3), -1.0), ValueError, "t"),
         (lambda: lkreg.soft_threshold(np.ones(3), float("nan")), ValueError, "t"),
         (lambda: lkreg.soft_threshold(np.ones(3), np.ones(4)), ValueError, "t"),
-        (lambda: lkreg.soft_threshold(np.ones(3), np.ones(3, np.float32)), ValueError, "t"),
+        (lambda: lkreg.soft_threshold(np.ones(3), np.array([0.5, -1.0, 0.5])), ValueError, "t"),
         (lambda: lkreg.soft_threshold(np.arange(3), 1.0), TypeError, "x"),
         (lambda: lkreg.hard_threshold(np.ones(3), None), TypeError, "t"),
         (lambda: lkreg.soft_threshold(np.ones(3), 1.0, out=np.ones(3, np.float32)), ValueError, "out"),

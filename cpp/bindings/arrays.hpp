@@ -44,6 +44,14 @@ inline std::string shape_str(const py::array& a) {
   return py::str(a.attr("shape")).cast<std::string>();
 }
 
+// Whether the bytes of two arrays share any address.
+inline bool overlaps(const py::array& a, const py::array& b) {
+  const auto* ao = static_cast<const char*>(a.data());
+  const auto* bo = static_cast<const char*>(b.data());
+  const auto an = static_cast<std::ptrdiff_t>(a.nbytes()), bn = static_cast<std::ptrdiff_t>(b.nbytes());
+  return an > 0 && bn > 0 && ao < bo + bn && bo < ao + an;
+}
+
 // An array the kernels write in place: same dtype and shape as `like`, C-contiguous, writable,
 // and either exactly `like` or not overlapping it. Never a temporary the caller does not see.
 inline py::array inplace(const py::object& obj, const py::array& like, const char* name,
@@ -61,10 +69,7 @@ inline py::array inplace(const py::object& obj, const py::array& like, const cha
   if (!(a.flags() & py::array::c_style))
     throw py::value_error(std::string(name) + " must be C-contiguous");
   if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only");
-  const auto* lo = static_cast<const char*>(like.data());
-  const auto* ao = static_cast<const char*>(a.data());
-  const auto bytes = static_cast<std::ptrdiff_t>(like.nbytes());
-  if (ao != lo && bytes > 0 && ao < lo + bytes && lo < ao + bytes)
+  if (a.data() != like.data() && overlaps(a, like))
     throw py::value_error(std::string(name) + " overlaps " + like_name +
                           " partially; pass the same array for in place, or a separate one");
   return a;

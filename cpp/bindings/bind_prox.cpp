@@ -12,14 +12,24 @@ using namespace pybind11::literals;
 
 namespace {
 
-// A per-element threshold: x's dtype and shape, C-contiguous, and not partially under `out`.
-void check_threshold_array(const py::array& t, const py::array& x, const py::array& out) {
+// A threshold array broadcast against x as (outer, mid, inner) (see lkreg/prox.hpp); the Python
+// layer has cast it to x's dtype and worked out mid and inner from the shapes.
+void check_threshold_array(const py::array& t, const py::array& x, const py::array& out,
+                           std::int64_t mid, std::int64_t inner) {
   if (!t.dtype().equal(x.dtype()))
     throw py::value_error("t must have dtype " + dtype_name(x) + " like x, got " + dtype_name(t));
-  if (!same_shape(t, x))
-    throw py::value_error("t must have shape " + shape_str(x) + " like x, got " + shape_str(t));
   if (!(t.flags() & py::array::c_style)) throw py::value_error("t must be C-contiguous");
-  inplace(out, t, "out", "t");  // overlap check (out may be t itself)
+  const std::int64_t period = mid * inner;
+  if (mid != size(t) || inner < 1 || (period == 0 ? size(x) != 0 : size(x) % period != 0))
+    throw py::value_error("t with shape " + shape_str(t) + " does not broadcast to x's shape " +
+                          shape_str(x));
+  if (size(t) == size(x)) inplace(out, t, "out", "t");  // out may be t itself, not part of it
+  else if (overlaps(out, t)) throw py::value_error("out overlaps t");
+}
+
+template <class T>
+bool any_negative(const T* t, std::int64_t n) {
+  return std::any_of(t, t + n, [](T v) { return v < 0; });
 }
 
 // (outer, len, inner) of x viewed around `axis` (already normalized by the Python layer).
@@ -63,20 +73,26 @@ std::int64_t group_count(const std::int64_t* ids, std::int64_t n) {
   return hi + 1;
 }
 
-// y = op(x, t) for a threshold t that is a scalar or an array of x's shape.
+// y = op(x, t) for a threshold t that is a scalar or an array broadcast as (outer, mid, inner).
 template <class ScalarOp, class ArrayOp>
 py::array threshold(const py::array& x, const py::object& t, const py::object& out,
-                    ScalarOp scalar_op, ArrayOp array_op) {
+                    std::int64_t mid, std::int64_t inner, ScalarOp scalar_op, ArrayOp array_op) {
   const Float f = input(x, "x");
   py::array y = output(out, x, "out", "x");
   if (py::isinstance<py::array>(t)) {
     const py::array ta = py::reinterpret_borrow<py::array>(t);
-    check_threshold_array(ta, x, y);
+    check_threshold_array(ta, x, y, mid, inner);
+    // Written in place over an input, a negative threshold found during the pass would leave
+    // the caller's array half done: check t first then (its own size, usually small).
+    const bool in_place = overlaps(y, x) || overlaps(y, ta);
+    bool ok = true;
     with_float(f, [&](auto tag) {
       using T = decltype(tag);
       ReleaseGil nogil;
-      array_op(data<T>(x), data<T>(ta), mutable_data<T>(y), size(x));
+      if (in_place && any_negative(data<T>(ta), size(ta))) ok = false;
+      else ok = array_op(data<T>(x), data<T>(ta), mid, inner, mutable_data<T>(y), size(x));
     });
+    if (!ok) throw py::value_error("t must be >= 0 everywhere, got a negative entry");
   } else {
     const double tv = t.cast<double>();
     with_float(f, [&](auto tag) {
@@ -93,29 +109,29 @@ py::array threshold(const py::array& x, const py::object& t, const py::object& o
 void bind_prox(py::module_& m) {
   m.def(
       "soft_threshold",
-      [](const py::array& x, const py::object& t, const py::object& out, double c) {
+      [](const py::array& x, const py::object& t, const py::object& out, double c,
+         std::int64_t mid, std::int64_t inner) {
         return threshold(
-            x, t, out,
+            x, t, out, mid, inner,
             [c](const auto* xp, auto tv, auto* yp, std::int64_t n) {
               soft_threshold(xp, tv, static_cast<decltype(tv)>(c), yp, n);
             },
-            [](const auto* xp, const auto* tp, auto* yp, std::int64_t n) {
-              soft_threshold_weighted(xp, tp, yp, n);
-            });
+            [](const auto* xp, const auto* tp, std::int64_t m, std::int64_t in, auto* yp,
+               std::int64_t n) { return soft_threshold_weighted(xp, tp, m, in, yp, n); });
       },
-      "x"_a.noconvert(), "t"_a, "out"_a = py::none(), "c"_a = 1.0);
+      "x"_a.noconvert(), "t"_a, "out"_a = py::none(), "c"_a = 1.0, "mid"_a = 0, "inner"_a = 1);
 
   m.def(
       "hard_threshold",
-      [](const py::array& x, const py::object& t, const py::object& out) {
+      [](const py::array& x, const py::object& t, const py::object& out, std::int64_t mid,
+         std::int64_t inner) {
         return threshold(
-            x, t, out,
+            x, t, out, mid, inner,
             [](const auto* xp, auto tv, auto* yp, std::int64_t n) { hard_threshold(xp, tv, yp, n); },
-            [](const auto* xp, const auto* tp, auto* yp, std::int64_t n) {
-              hard_threshold_weighted(xp, tp, yp, n);
-            });
+            [](const auto* xp, const auto* tp, std::int64_t m, std::int64_t in, auto* yp,
+               std::int64_t n) { return hard_threshold_weighted(xp, tp, m, in, yp, n); });
       },
-      "x"_a.noconvert(), "t"_a, "out"_a = py::none());
+      "x"_a.noconvert(), "t"_a, "out"_a = py::none(), "mid"_a = 0, "inner"_a = 1);
 
   m.def(
       "scale",

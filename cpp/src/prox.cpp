@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <vector>
 
 #include "parallel.hpp"
 #include "penalty_kernels.hpp"
@@ -21,11 +23,69 @@ void soft_threshold(const T* x, T t, T c, T* y, std::int64_t n) {
                   [&](std::int64_t b, std::int64_t e) { kernel(x + b, t, c, y + b, e - b); });
 }
 
+namespace {
+
+// Broadcast thresholds whose period is short are tiled into one of at least this many elements,
+// so that each kernel call covers a run long enough to vectorize and amortize the call.
+constexpr std::int64_t kMinThresholdRun = 1024;
+
+// t broadcast as (outer, mid, inner) over x (see prox.hpp), through `weighted` (a threshold per
+// element) over runs of x that line up with t, or `scalar` over runs of `inner` elements that
+// share one threshold. The result does not depend on how the runs or threads split x.
+template <class T, class Weighted, class Scalar>
+bool threshold_broadcast(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
+                         std::int64_t n, Weighted weighted, Scalar scalar) {
+  if (n == 0) return true;
+  std::vector<T> expanded;  // t repeated along `inner`, so it turns into a period of inner == 1
+  if (inner > 1 && inner < 64 && mid * inner <= 64 * kMinThresholdRun) {
+    expanded.resize(static_cast<std::size_t>(mid * inner));
+    for (std::int64_t j = 0; j < mid; ++j)
+      std::fill_n(expanded.begin() + j * inner, inner, t[j]);
+    t = expanded.data();
+    mid *= inner;
+    inner = 1;
+  }
+  std::vector<T> tiled;  // a short period repeated: t[i % mid] == tiled[i % (mid * reps)]
+  if (inner == 1 && mid < kMinThresholdRun && mid < n) {
+    const std::int64_t reps = (kMinThresholdRun + mid - 1) / mid;
+    tiled.resize(static_cast<std::size_t>(mid * reps));
+    for (std::int64_t r = 0; r < reps; ++r) std::copy_n(t, mid, tiled.begin() + r * mid);
+    t = tiled.data();
+    mid *= reps;
+  }
+  std::atomic<bool> all_nonnegative{true};
+  parallel_chunks(n, kParallelMinStreaming, [&](std::int64_t b, std::int64_t e) {
+    bool ok = true;
+    for (std::int64_t i = b; i < e;) {
+      std::int64_t len;
+      if (inner == 1) {
+        const std::int64_t j = i % mid;
+        len = std::min(e - i, mid - j);
+        ok &= weighted(x + i, t + j, y + i, len);
+      } else {
+        const std::int64_t q = i / inner;
+        len = std::min(e, (q + 1) * inner) - i;
+        const T tj = t[q % mid];
+        ok &= !(tj < 0);
+        scalar(x + i, tj, y + i, len);
+      }
+      i += len;
+    }
+    if (!ok) all_nonnegative.store(false, std::memory_order_relaxed);
+  });
+  return all_nonnegative.load();
+}
+
+}  // namespace
+
 template <class T>
-void soft_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n) {
-  const auto kernel = LKREG_SELECT(soft_threshold_weighted_kernel<T>);
-  parallel_chunks(n, kParallelMinStreaming,
-                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t + b, y + b, e - b); });
+bool soft_threshold_weighted(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
+                             std::int64_t n) {
+  const auto scalar = LKREG_SELECT(soft_threshold_kernel<T>);
+  return threshold_broadcast(x, t, mid, inner, y, n, LKREG_SELECT(soft_threshold_weighted_kernel<T>),
+                             [scalar](const T* xp, T tv, T* yp, std::int64_t len) {
+                               scalar(xp, tv, T(1), yp, len);
+                             });
 }
 
 template <class T>
@@ -36,10 +96,10 @@ void hard_threshold(const T* x, T t, T* y, std::int64_t n) {
 }
 
 template <class T>
-void hard_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n) {
-  const auto kernel = LKREG_SELECT(hard_threshold_weighted_kernel<T>);
-  parallel_chunks(n, kParallelMinStreaming,
-                  [&](std::int64_t b, std::int64_t e) { kernel(x + b, t + b, y + b, e - b); });
+bool hard_threshold_weighted(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
+                             std::int64_t n) {
+  return threshold_broadcast(x, t, mid, inner, y, n, LKREG_SELECT(hard_threshold_weighted_kernel<T>),
+                             LKREG_SELECT(hard_threshold_kernel<T>));
 }
 
 template <class T>
@@ -164,9 +224,11 @@ void group_scale_ids(const T* x, const std::int64_t* ids, std::int64_t n, const 
 
 #define LKREG_INSTANTIATE(T)                                                                   \
   template void soft_threshold<T>(const T*, T, T, T*, std::int64_t);                           \
-  template void soft_threshold_weighted<T>(const T*, const T*, T*, std::int64_t);              \
+  template bool soft_threshold_weighted<T>(const T*, const T*, std::int64_t, std::int64_t, T*, \
+                                           std::int64_t);                                      \
   template void hard_threshold<T>(const T*, T, T*, std::int64_t);                              \
-  template void hard_threshold_weighted<T>(const T*, const T*, T*, std::int64_t);              \
+  template bool hard_threshold_weighted<T>(const T*, const T*, std::int64_t, std::int64_t, T*, \
+                                           std::int64_t);                                      \
   template void scale<T>(const T*, T, T*, std::int64_t);                                       \
   template void lk_prox<T>(const T*, double, double, T*, std::int64_t);                        \
   template void penalty_prox<T>(const PenaltyParams&, const T*, double, T*, std::int64_t);     \

@@ -1,4 +1,5 @@
 // Serial element-wise prox kernels over one range, one copy per SIMD level (prox_simd.cpp).
+// The *_weighted kernels return whether every threshold they read was >= 0 (NaN counts as such).
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,10 @@
   namespace lkreg::isa {                                                                      \
   template <class T> void soft_threshold_kernel(const T* x, T t, T c, T* y, std::int64_t n);  \
   template <class T>                                                                          \
-  void soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
+  bool soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
   template <class T> void hard_threshold_kernel(const T* x, T t, T* y, std::int64_t n);       \
   template <class T>                                                                          \
-  void hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
+  bool hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n);          \
   template <class T> void scale_kernel(const T* x, T c, T* y, std::int64_t n);                \
   template <class T>                                                                          \
   void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n);                \

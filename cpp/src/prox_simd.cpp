@@ -23,10 +23,24 @@ void soft_threshold_kernel(const T* x, T t, T c, T* y, std::int64_t n) {
   }
 }
 
+namespace {
+// y[i] = op(x[i], t[i]), with the sign check riding in the same vector loop (one compare and OR
+// per lane, no second pass): whether every t[i] is >= 0.
+template <class T, class Op>
+inline bool weighted_threshold(const T* x, const T* t, T* y, std::int64_t n, Op op) {
+  int negative = 0;
+#pragma omp simd reduction(| : negative)
+  for (std::int64_t i = 0; i < n; ++i) {
+    y[i] = op(x[i], t[i]);
+    negative |= t[i] < 0;
+  }
+  return negative == 0;
+}
+}  // namespace
+
 template <class T>
-void soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
-#pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) y[i] = soft(x[i], t[i]);
+bool soft_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
+  return weighted_threshold(x, t, y, n, [](T xi, T ti) { return soft(xi, ti); });
 }
 
 template <class T>
@@ -36,9 +50,8 @@ void hard_threshold_kernel(const T* x, T t, T* y, std::int64_t n) {
 }
 
 template <class T>
-void hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
-#pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) y[i] = hard(x[i], t[i]);
+bool hard_threshold_weighted_kernel(const T* x, const T* t, T* y, std::int64_t n) {
+  return weighted_threshold(x, t, y, n, [](T xi, T ti) { return hard(xi, ti); });
 }
 
 template <class T>
@@ -109,9 +122,9 @@ void subdiff_distance_kernel(const PenaltyParams& p, const T* w, const T* g, T* 
 
 #define LKREG_INSTANTIATE(T)                                                               \
   template void soft_threshold_kernel<T>(const T*, T, T, T*, std::int64_t);                \
-  template void soft_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
+  template bool soft_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
   template void hard_threshold_kernel<T>(const T*, T, T*, std::int64_t);                   \
-  template void hard_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
+  template bool hard_threshold_weighted_kernel<T>(const T*, const T*, T*, std::int64_t);   \
   template void scale_kernel<T>(const T*, T, T*, std::int64_t);                            \
   template void lk_prox_kernel<T>(const T*, double, double, T*, std::int64_t);             \
   template void penalty_prox_steps_kernel<T>(const PenaltyParams&, const T*, const T*, T*, \

@@ -54,11 +54,22 @@ def penalty_value_and_grad(
 ) -> tuple[float, np.ndarray]: ...
 
 # proximal operators
+# an array t is broadcast against x as (outer, mid, inner): t.size == mid, t[j] applies to
+# x.flat[(o * mid + j) * inner + i]
 def soft_threshold(
-    x: np.ndarray, t: Union[float, np.ndarray], out: Optional[np.ndarray] = None, c: float = 1.0
+    x: np.ndarray,
+    t: Union[float, np.ndarray],
+    out: Optional[np.ndarray] = None,
+    c: float = 1.0,
+    mid: int = 0,
+    inner: int = 1,
 ) -> np.ndarray: ...
 def hard_threshold(
-    x: np.ndarray, t: Union[float, np.ndarray], out: Optional[np.ndarray] = None
+    x: np.ndarray,
+    t: Union[float, np.ndarray],
+    out: Optional[np.ndarray] = None,
+    mid: int = 0,
+    inner: int = 1,
 ) -> np.ndarray: ...
 def scale(w: np.ndarray, c: float, out: Optional[np.ndarray] = None) -> np.ndarray: ...
 def lk_prox(w: np.ndarray, k: float, tau: float, out: Optional[np.ndarray] = None) -> np.ndarray: ...

@@ -26,12 +26,12 @@ from __future__ import annotations
 import math
 import operator
 import secrets
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
 
 from . import _core
-from ._validation import as_input, integer
+from ._validation import as_input, integer, scalar_if_0d
 
 __all__ = [
     "philox4x32_10",
@@ -164,6 +164,39 @@ def dropout_mask(
     return mask if packed else mask.reshape(dims)
 
 
+@overload
+def dropout(
+    x: Any,
+    p: float,
+    *,
+    seed: int,
+    stream: int = 0,
+    offset: int = 0,
+    out: Optional[np.ndarray] = None,
+    return_mask: Literal[False] = False,
+) -> np.ndarray: ...
+@overload
+def dropout(
+    x: Any,
+    p: float,
+    *,
+    seed: int,
+    stream: int = 0,
+    offset: int = 0,
+    out: Optional[np.ndarray] = None,
+    return_mask: Literal[True],
+) -> Tuple[np.ndarray, np.ndarray]: ...
+@overload
+def dropout(
+    x: Any,
+    p: float,
+    *,
+    seed: int,
+    stream: int = 0,
+    offset: int = 0,
+    out: Optional[np.ndarray] = None,
+    return_mask: bool = False,
+) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]: ...
 def dropout(
     x: Any,
     p: float,
@@ -207,7 +240,11 @@ def dropout(
         ``np.packbits(mask.ravel(), bitorder="little")`` for :func:`dropout_backward` if memory
         matters, or call :func:`dropout_mask` with ``packed=True``.
     """
-    return _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
+    result = _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
+    if return_mask:
+        y, mask = result
+        return scalar_if_0d(y, out), scalar_if_0d(mask, None)
+    return scalar_if_0d(result, out)
 
 
 def _kernel_args(
@@ -247,7 +284,7 @@ def dropout_backward(
     mask = np.asarray(mask)
     if not mask.flags.c_contiguous:
         mask = np.ascontiguousarray(mask)
-    return _core.dropout_backward(grad, mask, _probability(p), out)
+    return scalar_if_0d(_core.dropout_backward(grad, mask, _probability(p), out), out)
 
 
 def alpha_dropout(
@@ -291,7 +328,7 @@ def alpha_dropout(
     ndarray
         The result, ``out`` if given.
     """
-    return _core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out)
+    return scalar_if_0d(_core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out), out)
 
 
 def drop_connect(
@@ -328,7 +365,7 @@ def drop_connect(
     ndarray
         The masked, rescaled weights, ``out`` if given.
     """
-    return _core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False)
+    return scalar_if_0d(_core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False), out)
 
 
 class Dropout:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,17 +22,28 @@ KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def as_input(x: object, name: str) -> np.ndarray:
     """Return ``x`` as an ndarray the kernels can read, or raise a TypeError naming it.
 
-    Array-likes go through ``np.asarray``, as NumPy's own functions take them. A float32/float64
-    array that is not C-contiguous is copied once into C order (the documented copy for strided
-    input). Any other dtype (int, bool, float16, complex, object, str, non-native byte order)
-    is a TypeError: lkreg never casts silently.
+    Array-likes go through ``np.asarray``, as NumPy's own functions take them, so an ndarray
+    subclass comes back as a plain ndarray; a masked array is a TypeError instead (its mask would
+    be dropped silently). A float32/float64 array that is not C-contiguous is copied once into C
+    order (the documented copy for strided input). Any other dtype (int, bool, float16, complex,
+    object, str, non-native byte order) is a TypeError: lkreg never casts silently.
     """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} must not be a masked array (lkreg would ignore its mask); "
+                        f"pass {name}.filled(...) or {name}.data")
     arr = np.asarray(x)
     if arr.dtype not in KERNEL_DTYPES:  # equality includes byte order: '>f8' is not in
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
     if not arr.flags.c_contiguous:
         arr = arr.copy(order="C")
     return arr
+
+
+def scalar_if_0d(result: Any, out: Any) -> Any:
+    """A 0-d result as a NumPy scalar, as ufuncs return one, unless the caller passed ``out``."""
+    if out is None and isinstance(result, np.ndarray) and result.ndim == 0:
+        return result[()]
+    return result
 
 
 def real_number(value: object, name: str, where: str = "") -> float:

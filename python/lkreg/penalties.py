@@ -18,7 +18,7 @@ from typing import Any, Dict, FrozenSet, Literal, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._validation import as_input, choice, integer, nonnegative
+from ._validation import as_input, choice, integer, nonnegative, scalar_if_0d
 
 __all__ = ["Penalty", "L1", "L2", "Lk", "ElasticNet", "L0", "GroupL2"]
 
@@ -175,7 +175,7 @@ class Penalty:
             The gradient, ``out`` if given.
         """
         w = as_input(w, "w")
-        return _core.penalty_grad(self._desc(w), w, out)
+        return scalar_if_0d(_core.penalty_grad(self._desc(w), w, out), out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
         """Return ``(value(w), grad(w))`` computed in one pass over ``w``.
@@ -193,7 +193,8 @@ class Penalty:
         grad : ndarray
         """
         w = as_input(w, "w")
-        return _core.penalty_value_and_grad(self._desc(w), w, out)
+        value, grad = _core.penalty_value_and_grad(self._desc(w), w, out)
+        return value, scalar_if_0d(grad, out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
         """Add the penalty's gradient at ``w`` to ``g`` in place (what optimizers use).
@@ -244,8 +245,8 @@ class Penalty:
         """
         w = as_input(w, "w")
         if isinstance(step, (np.ndarray, list, tuple)):
-            return self._prox_steps(w, _step_array(np.asarray(step), w), out)
-        return self._prox(w, nonnegative(step, "step") * self._scale(w.size), out)
+            return scalar_if_0d(self._prox_steps(w, _step_array(np.asarray(step), w), out), out)
+        return scalar_if_0d(self._prox(w, nonnegative(step, "step") * self._scale(w.size), out), out)
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
         """The prox for a C-contiguous ``w``, ``step`` already including the reduction (as
@@ -560,13 +561,13 @@ class GroupL2(Penalty):
 
     def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         w = as_input(w, "w")
-        return self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out)
+        return scalar_if_0d(self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out), out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
         w = as_input(w, "w")
         norms = np.sqrt(self._group_sumsq(w))
         value = float(self.lam * self._scale(w.size) * np.sum(norms))
-        return value, self._group_scale(w, self._grad_factor(w, norms), out)
+        return value, scalar_if_0d(self._group_scale(w, self._grad_factor(w, norms), out), out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
         w = as_input(w, "w")

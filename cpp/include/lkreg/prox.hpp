@@ -10,15 +10,21 @@ namespace lkreg {
 // (c = 1 / (1 + 2 step l2)). NaN propagates.
 template <class T>
 void soft_threshold(const T* x, T t, T c, T* y, std::int64_t n);
-// The same with a threshold per element (weighted L1).
+// The same with an array of thresholds broadcast against x (weighted L1): x viewed as
+// (outer, mid, inner) and t of mid entries, t[j] applying to x[(o * mid + j) * inner + i].
+// t of x's shape is mid = n, inner = 1; one threshold per row of an (m, p) x is mid = m,
+// inner = p; one per column is mid = p, inner = 1. Returns false when t has a negative entry,
+// found in the same pass (y is then fully written but meaningless).
 template <class T>
-void soft_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n);
+bool soft_threshold_weighted(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
+                             std::int64_t n);
 
 // y = x where |x| > t else 0 (NaN kept).
 template <class T>
 void hard_threshold(const T* x, T t, T* y, std::int64_t n);
 template <class T>
-void hard_threshold_weighted(const T* x, const T* t, T* y, std::int64_t n);
+bool hard_threshold_weighted(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
+                             std::int64_t n);
 
 // y = c * x (weight decay: c = 1 - rate; the L2 prox: c = 1 / (1 + 2 step lam)).
 template <class T>
