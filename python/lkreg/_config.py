@@ -51,7 +51,14 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """Return the most threads lkreg's kernels may use (see :func:`set_num_threads`)."""
+    """Return the most threads lkreg's kernels may use (see :func:`set_num_threads`).
+
+    Examples
+    --------
+    >>> import lkreg
+    >>> lkreg.get_num_threads() >= 1
+    True
+    """
     return int(_core.get_num_threads())
 
 

@@ -153,6 +153,26 @@ def dropout_mask(
     ndarray
         A bool array of ``shape``; with ``packed=True`` a 1-D uint8 array of
         ``ceil(size / 8)`` bytes equal to ``np.packbits(mask.ravel(), bitorder="little")``.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> lkreg.dropout_mask((2, 4), 0.5, seed=42)
+    array([[False,  True,  True,  True],
+           [False,  True, False,  True]])
+    >>> lkreg.dropout_mask(10, 0.5, seed=42, packed=True)  # bits 0..7 little-endian, then 8, 9
+    array([174,   0], dtype=uint8)
+
+    A block of the array at ``offset=start`` is its slice of the whole mask, and element ``g``
+    is Philox's draw ``g % 4`` at counter ``g // 4``, compared with ``floor((1 - p) * 2**32)``:
+
+    >>> whole = lkreg.dropout_mask(1000, 0.3, seed=7, stream=2)
+    >>> bool(np.array_equal(lkreg.dropout_mask(200, 0.3, seed=7, stream=2, offset=500), whole[500:700]))
+    True
+    >>> g = 501
+    >>> u = lkreg.philox4x32_10(np.array([g // 4, 0, 2, 0], np.uint32), np.array([7, 0], np.uint32))
+    >>> bool(u[g % 4] < np.floor((1 - 0.3) * 2**32)) == bool(whole[g])
+    True
     """
     p = _probability(p)
     dims = _shape(shape)
@@ -239,6 +259,23 @@ def dropout(
         Only with ``return_mask=True``: True where kept. Pack it with
         ``np.packbits(mask.ravel(), bitorder="little")`` for :func:`dropout_backward` if memory
         matters, or call :func:`dropout_mask` with ``packed=True``.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> x = np.arange(1.0, 9.0).reshape(2, 4)
+    >>> lkreg.dropout(x, 0.5, seed=42)  # kept elements scaled by 1 / (1 - p)
+    array([[ 0.,  4.,  6.,  8.],
+           [ 0., 12.,  0., 16.]])
+    >>> y, mask = lkreg.dropout(x, 0.5, seed=42, return_mask=True)
+    >>> bool(np.array_equal(mask, lkreg.dropout_mask(x.shape, 0.5, seed=42)))
+    True
+
+    The backward pass is the same call on the upstream gradient:
+
+    >>> lkreg.dropout(np.ones_like(x), 0.5, seed=42)
+    array([[0., 2., 2., 2.],
+           [0., 2., 0., 2.]])
     """
     result = _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
     if return_mask:
@@ -279,6 +316,18 @@ def dropout_backward(
     -------
     ndarray
         The gradient with respect to the dropout's input, ``out`` if given.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> mask = lkreg.dropout_mask((2, 4), 0.5, seed=42)
+    >>> lkreg.dropout_backward(np.ones((2, 4)), mask, 0.5)
+    array([[0., 2., 2., 2.],
+           [0., 2., 0., 2.]])
+    >>> packed = lkreg.dropout_mask((2, 4), 0.5, seed=42, packed=True)  # 1 bit per element
+    >>> bool(np.array_equal(lkreg.dropout_backward(np.ones((2, 4)), packed, 0.5),
+    ...                     lkreg.dropout_backward(np.ones((2, 4)), mask, 0.5)))
+    True
     """
     grad = as_input(grad, "grad")
     mask = np.asarray(mask)
@@ -327,6 +376,19 @@ def alpha_dropout(
     -------
     ndarray
         The result, ``out`` if given.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> lkreg.alpha_dropout(np.zeros(4, np.float32), 0.5, seed=42)  # kept: a * 0 + b
+    array([-0.77919394,  0.77919394,  0.77919394,  0.77919394], dtype=float32)
+
+    The mean and variance of a standard normal input are kept:
+
+    >>> x = np.random.default_rng(0).standard_normal(10**6)
+    >>> y = lkreg.alpha_dropout(x, 0.2, seed=1)
+    >>> bool(abs(y.mean()) < 0.01 and abs(y.std() - 1) < 0.01)
+    True
     """
     return scalar_if_0d(_core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out), out)
 
@@ -364,6 +426,13 @@ def drop_connect(
     -------
     ndarray
         The masked, rescaled weights, ``out`` if given.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> lkreg.drop_connect(np.ones((2, 3), np.float32), 0.25, seed=7)
+    array([[0.       , 0.       , 1.3333334],
+           [1.3333334, 1.3333334, 0.       ]], dtype=float32)
     """
     return scalar_if_0d(_core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False), out)
 

@@ -54,6 +54,19 @@ class Penalty:
 
     Subclasses define ``_fields`` (their constructor arguments, for repr, equality and
     pickling) and ``_params()``, their description for the C++ side (None if not element-wise).
+
+    Examples
+    --------
+    Every penalty has the same methods:
+
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 0.0, 0.5])
+    >>> for penalty in (lkreg.L1(0.1), lkreg.L2(0.1), lkreg.Lk(0.5, 0.1), lkreg.L0(0.1)):
+    ...     print(f"{penalty!r:24} value {penalty.value(w):.4f}  prox {penalty.prox(w, 1.0)}")
+    L1(lam=0.1)              value 0.2500  prox [-1.9  0.   0.4]
+    L2(lam=0.1)              value 0.4250  prox [-1.66666667  0.          0.41666667]
+    Lk(k=0.5, lam=0.1)       value 0.2121  prox [-1.96432505  0.          0.42313463]
+    L0(lam=0.1)              value 0.2000  prox [-2.   0.   0.5]
     """
 
     __slots__ = ("reduction",)
@@ -340,6 +353,17 @@ class Lk(Penalty):
         Strength, finite and >= 0.
     reduction : {"sum", "mean"}, default "sum"
         "mean" divides value and gradient by ``w.size``.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 0.0, 1.0])
+    >>> lkreg.Lk(3, lam=0.5).value(w)  # 0.5 * (8 + 0 + 1)
+    4.5
+    >>> lkreg.Lk(3, lam=0.5).grad(w)  # lam * k * |w|**(k-1) * sign(w)
+    array([-6. ,  0. ,  1.5])
+    >>> lkreg.Lk(1, 0.1) == lkreg.L1(0.1), lkreg.Lk(0.5, 0.1).is_smooth
+    (True, False)
     """
 
     __slots__ = ("k", "lam")
@@ -386,6 +410,17 @@ class L1(Lk):
     lam : float, default 1.0
         Strength, finite and >= 0.
     reduction : {"sum", "mean"}, default "sum"
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 0.0, 0.05, 1.0], dtype=np.float32)
+    >>> round(lkreg.L1(0.1).value(w), 6)  # a float, summed in float64
+    0.305
+    >>> lkreg.L1(0.1).grad(w)
+    array([-0.1,  0. ,  0.1,  0.1], dtype=float32)
+    >>> lkreg.L1(0.1).prox(w, step=1.0)  # soft-thresholding at step * lam: exact zeros
+    array([-1.9,  0. ,  0. ,  0.9], dtype=float32)
     """
 
     __slots__ = ()
@@ -403,6 +438,19 @@ class L2(Lk):
     lam : float, default 1.0
         Strength, finite and >= 0.
     reduction : {"sum", "mean"}, default "sum"
+
+    Examples
+    --------
+    No 1/2 in front (Keras' convention), so PyTorch's ``weight_decay=wd`` is ``L2(wd / 2)``:
+
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 1.0])
+    >>> lkreg.L2(0.5).value(w), lkreg.L2(0.5).grad(w)
+    (2.5, array([-2.,  1.]))
+    >>> lkreg.L2(0.5).prox(w, step=1.0)  # w / (1 + 2 * step * lam)
+    array([-1. ,  0.5])
+    >>> lkreg.L2(0.5, reduction="mean").value(w)  # divided by w.size
+    1.25
     """
 
     __slots__ = ()
@@ -420,6 +468,16 @@ class ElasticNet(Penalty):
     l1, l2 : float
         Strengths, finite and >= 0.
     reduction : {"sum", "mean"}, default "sum"
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 0.05, 1.0])
+    >>> pen = lkreg.ElasticNet(l1=0.1, l2=0.5)
+    >>> round(pen.value(w), 10)  # 0.1 * 3.05 + 0.5 * 5.0025
+    2.80625
+    >>> pen.prox(w, step=1.0)  # soft(w, step * l1) / (1 + 2 * step * l2)
+    array([-0.95,  0.  ,  0.45])
     """
 
     __slots__ = ("l1", "l2")
@@ -450,6 +508,15 @@ class L0(Penalty):
     lam : float, default 1.0
         Strength, finite and >= 0.
     reduction : {"sum", "mean"}, default "sum"
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> w = np.array([-2.0, 0.0, 0.3, 1.0])
+    >>> lkreg.L0(0.5).value(w)
+    1.5
+    >>> lkreg.L0(0.5).prox(w, step=0.125)  # hard-threshold at sqrt(2 * step * lam) = 0.5
+    array([-2.,  0.,  0.,  1.])
     """
 
     __slots__ = ("lam",)
@@ -492,6 +559,20 @@ class GroupL2(Penalty):
     ``grad`` is ``lam * w_g / ||w_g||`` (0 for a zero group) and ``prox`` is block
     soft-thresholding ``w_g * max(0, 1 - step * lam / ||w_g||)``. Group sums of squares
     accumulate in float64.
+
+    Examples
+    --------
+    Each row of a weight matrix is a group (say, the weights of one output unit):
+
+    >>> import numpy as np, lkreg
+    >>> w = np.array([[3.0, 4.0], [0.3, 0.4]])
+    >>> lkreg.GroupL2(1.0, axis=1).value(w)  # 5 + 0.5
+    5.5
+    >>> lkreg.GroupL2(1.0, axis=1).prox(w, step=1.0)  # the small row goes to zero as a whole
+    array([[2.4, 3.2],
+           [0. , 0. ]])
+    >>> lkreg.GroupL2(1.0, groups=[0, 0, 1, 1]).value(w.ravel())  # the same groups by id
+    5.5
     """
 
     __slots__ = ("lam", "axis", "groups")
