@@ -1,5 +1,5 @@
 """Independent references for lkreg's random numbers: Random123's Philox4x32-10 on Python ints
-and in NumPy, and DESIGN.md's mapping from (seed, stream, offset, index) to a kept element."""
+and in NumPy, and docs/architecture.md's mapping from (seed, stream, offset, index) to a kept element."""
 
 import math
 
@@ -49,7 +49,7 @@ def philox_numpy(counters, key):
 
 
 def spec_uniforms(n, seed, stream, offset):
-    """The 32-bit draw of each element, from DESIGN.md's formula."""
+    """The 32-bit draw of each element, from docs/architecture.md's formula."""
     g = np.uint64(offset) + np.arange(n, dtype=np.uint64)
     block = g >> np.uint64(2)
     counters = np.stack(

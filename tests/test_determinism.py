@@ -2,7 +2,7 @@
 or exact by construction: one table of every public array-producing call, run at sizes on both
 sides of the parallel thresholds.
 
-DESIGN.md section 2: element-wise results are bit-identical for any thread count; reductions
+docs/architecture.md, "The kernel contract": element-wise results are bit-identical for any thread count; reductions
 add fixed blocks in a fixed order, so values are too. Section 5: the dropout mask does not
 depend on threads or the SIMD level. cpp/src/parallel.hpp sets the thresholds: kernels go
 parallel from kParallelMinCompute = 2**12 elements (pow, Philox; Philox counts 4 elements per
@@ -12,7 +12,7 @@ kReductionBlock = 2**14; chunks start at multiples of 64. SIZES has each thresho
 
 Across SIMD levels the table asserts identical bits only for the calls marked ``simd``:
 - PROMISED: the dropout family (mask, dropout, DropConnect, backward, alpha dropout, the layer,
-  Philox): DESIGN.md section 5, and alpha dropout's kernel is written to avoid FMA contraction.
+  Philox): docs/architecture.md, "The random-number scheme", and alpha dropout's kernel is written to avoid FMA contraction.
 - EXACT: correctly rounded operations with nothing for the compiler to contract into an FMA
   (thresholds, weight decay, the L1/L2/L0 and k = 1/2, 3/2, 3 gradients, the L1/L2/L0/
   ElasticNet/Lk(3/2) proxes, L0's value: lam times a count), or baseline-only driver code
@@ -361,7 +361,7 @@ def test_bit_identical_across_threads_and_simd_levels(call, restore_threads):
             threads = THREADS_LARGE if n == LARGE else THREADS
             res = results_at(call, inputs(n, np.dtype(dtype).type), threads)
             where = f"{call.name}, {np.dtype(dtype).name}, n = {n}"
-            for level in SIMD_LEVELS:  # any thread count: DESIGN.md section 2
+            for level in SIMD_LEVELS:  # any thread count: docs/architecture.md
                 ref = res[level, threads[0]]
                 for t in threads[1:]:
                     assert res[level, t] == ref, (

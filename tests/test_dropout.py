@@ -1,4 +1,4 @@
-"""Philox4x32-10, dropout masks and dropout against independent references (DESIGN.md section 5)."""
+"""Philox4x32-10, dropout masks and dropout against independent references (docs/architecture.md, "The random-number scheme")."""
 
 import math
 

@@ -37,7 +37,7 @@ from philox_reference import MASK32, philox_python
 
 
 def kept(g, p, seed, stream):
-    """Whether the element with global index g is kept: DESIGN.md's draw, in Python ints."""
+    """Whether the element with global index g is kept: docs/architecture.md's draw, in Python ints."""
     counter = [g // 4 & MASK32, g // 4 >> 32, stream & MASK32, stream >> 32]
     u = philox_python(counter, [seed & MASK32, seed >> 32])[g % 4]
     return p == 0 or u < math.floor((1 - p) * 2**32)

@@ -1,4 +1,4 @@
-"""Penalty values and gradients against their NumPy formulas (DESIGN.md section 3)."""
+"""Penalty values and gradients against their NumPy formulas (the penalty table of README.md, "The API in brief")."""
 
 import math
 

@@ -266,7 +266,7 @@ def ld(x):
 
 
 def numpy_soft(x, t):
-    """DESIGN.md's sign(x) * max(|x| - t, 0), in x's dtype."""
+    """README.md's sign(x) * max(|x| - t, 0), in x's dtype."""
     with np.errstate(invalid="ignore"):
         return np.sign(x) * np.maximum(np.abs(x) - t, 0)
 
@@ -329,7 +329,7 @@ def test_hard_threshold(data, dtype, t, weighted):
         a, view = data.draw(arrays(dtype, landmarks=[float(t_d)]))
         t_arg = t
     res = run_both(lambda x: lkreg.hard_threshold(x, t_arg), a, view)
-    # DESIGN.md: x where |x| > t, else 0; NaN in x is kept (documented), hence the negation
+    # README.md: x where |x| > t, else 0; NaN in x is kept (documented), hence the negation
     expected = np.where(np.abs(a) <= t_d, dtype(0), a)
     with np.errstate(invalid="ignore"):
         design = np.where(np.abs(a) > t_d, a, dtype(0))
@@ -374,7 +374,7 @@ PENALTIES = st.one_of(
 
 
 def coefficients(pen, n):
-    """(kind, k, lam) of the kernel, with the reduction applied, as DESIGN.md defines them."""
+    """(kind, k, lam) of the kernel, with the reduction applied, as README.md's penalty table defines them."""
     s = 1.0 / n if pen.reduction == "mean" and n else 1.0
     if isinstance(pen, Lk):
         return "lk", pen.k, pen.lam * s
@@ -400,7 +400,7 @@ def exact_terms(pen, a):
         if kind == "lk":
             terms = x**LD(k)
             g = LD(lam) * LD(k) * x ** (LD(k) - 1) * s
-            g = np.where(x == 0, LD(0), g)  # 0 at 0 for k <= 1 (DESIGN.md)
+            g = np.where(x == 0, LD(0), g)  # 0 at 0 for k <= 1 (README.md)
         elif kind == "en":
             l1, l2 = k
             terms = LD(l1) * x + LD(l2) * x * x
@@ -528,7 +528,7 @@ def test_penalty_value_and_gradients(data, dtype, pen):
 
 
 def numpy_gradient(pen, a):
-    """The obvious NumPy expression of DESIGN.md's gradient, in a's dtype."""
+    """The obvious NumPy expression of README.md's gradient, in a's dtype."""
     kind, k, lam = coefficients(pen, a.size)
     t = a.dtype.type
     if kind == "lk":
@@ -665,7 +665,7 @@ def test_lk_prox_is_the_exact_minimizer(data, dtype, k, lam, step):
 @given(data=st.data(), dtype=dtypes, lam=strengths, step=steps, reduction=reductions,
        which=st.sampled_from(["L1", "L2", "L0", "EN"]), l2=strengths)
 def test_simple_prox_formulas(data, dtype, lam, step, reduction, which, l2):
-    """L1, L2, L0 and ElasticNet proxes: DESIGN.md's formulas, as NumPy writes them."""
+    """L1, L2, L0 and ElasticNet proxes: README.md's formulas, as NumPy writes them."""
     pen = {"L1": L1(lam, reduction), "L2": L2(lam, reduction), "L0": L0(lam, reduction),
            "EN": ElasticNet(lam, l2, reduction)}[which]
     shape = data.draw(SHAPES)  # first: the thresholds depend on n for reduction='mean'
@@ -858,7 +858,7 @@ def test_negative_zero_keeps_its_sign_unlike_numpy_sign(name):
 
 def test_hard_threshold_with_nan_threshold_keeps_x():
     # documented: x is set to 0 only where |x| <= t holds, so a NaN threshold keeps x (and a NaN
-    # x is kept); DESIGN.md's "x where |x| > t" reads the comparison the other way
+    # x is kept); README.md's "x where |x| > t" reads the comparison the other way
     x = np.array([1.0, -2.0])
     assert_bits(lkreg.hard_threshold(x, np.array([np.nan, np.nan])), x)
 

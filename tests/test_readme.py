@@ -115,3 +115,18 @@ def test_every_shell_command_is_valid(line, argv, tmp_path):
             compile(path.read_text(), str(path), "exec")
     else:
         pytest.fail(f"README.md runs {program!r}: add a rule for it to tests/test_readme.py")
+
+
+def test_the_docs_the_repository_cites_exist_and_nothing_cites_an_outside_design_file():
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    architecture = (ROOT / "docs" / "architecture.md").read_text()
+    for heading in ("## Three layers", "## The kernel contract", "## Threading runtime",
+                    "## The random-number scheme", "### A kernel family", "### A penalty",
+                    "### An optimizer", "### A solver"):
+        assert heading in architecture, heading
+    offenders = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "tests").glob("*.py")),
+                 *sorted((ROOT / "python").rglob("*.py")), *sorted((ROOT / "docs").rglob("*.md"))]:
+        if "DESIGN" + ".md" in path.read_text():
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
