@@ -12,9 +12,7 @@ from typing import NoReturn, Optional, Sequence
 
 USAGE_ERROR = 2
 
-COMMANDS = """commands:
-  bench    time every kernel against NumPy (and PyTorch when installed) and against this
-           machine's measured memory bandwidth; 'lkreg bench --help' for its options
+EXAMPLES = """'lkreg COMMAND --help' gives a command's options.
 
 examples:
   lkreg bench --quick
@@ -54,13 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lkreg",
         description="Fast regularization for NumPy code.",
-        epilog=COMMANDS,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lkreg {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=_Parser)
     bench = sub.add_parser(
-        "bench", help="every kernel against NumPy, PyTorch and this machine's memory bandwidth"
+        "bench",
+        help="time every kernel against NumPy (and PyTorch when installed) and against this "
+        "machine's measured memory bandwidth",
+        description="Time every kernel against NumPy (and PyTorch when installed) and against "
+        "this machine's measured memory bandwidth.",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, short runs (under 30 s)")
     bench.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
