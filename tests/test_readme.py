@@ -71,6 +71,9 @@ def test_every_shell_command_is_valid(line, argv, tmp_path):
     if program == "pip":
         assert args[0] == "install" and len(args) == 2, line
         spec = args[1]
+        if spec.startswith("wheelhouse/"):  # what the tools/build-wheel line above makes
+            assert "tools/build-wheel wheelhouse/" in README.read_text() and spec == "wheelhouse/lkreg-*.whl", line
+            return
         m = re.fullmatch(r"\.(?:\[([\w,]+)\])?", spec)
         assert m, f"{line}: installs something other than this project"
         if m.group(1):
