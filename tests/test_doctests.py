@@ -40,7 +40,7 @@ def test_docstring_examples_run(module_name, restore_threads):
 def public_objects():
     """(qualified name, object) for every public function and class lkreg exports."""
     seen = {}
-    for module in (lkreg, lkreg.penalties):
+    for module in (lkreg, lkreg.penalties, lkreg.optim):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):

@@ -81,6 +81,22 @@ class LRScheduler:
     Notes
     -----
     Creating a scheduler takes its first step (``last_epoch`` becomes 0), as in PyTorch.
+
+    Examples
+    --------
+    Every scheduler sets the ``lr`` of the optimizer's groups; call ``step()`` once per epoch,
+    after the optimizer's:
+
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(2)], lr=1.0)
+    >>> sched = lkreg.optim.StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(opt.param_groups[0]["lr"])
+    ...     opt.step([np.zeros(2)])
+    ...     sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(self, optimizer: "Optimizer", last_epoch: int = -1) -> None:
@@ -160,8 +176,17 @@ class LambdaLR(LRScheduler):
 
     Examples
     --------
-    >>> warmup = 100  # doctest: +SKIP
-    >>> LambdaLR(opt, lambda epoch: min(1.0, (epoch + 1) / warmup))  # doctest: +SKIP
+    A linear warm-up over 4 epochs:
+
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.LambdaLR(opt, lambda epoch: min(1.0, (epoch + 1) / 4))
+    >>> lrs = [opt.param_groups[0]["lr"]]
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     def __init__(
@@ -215,6 +240,18 @@ class StepLR(LRScheduler):
         Period of the decay, >= 1.
     gamma : float, default 0.1
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(
@@ -243,6 +280,18 @@ class MultiStepLR(LRScheduler):
         Epochs; a repeated milestone applies gamma as many times.
     gamma : float, default 0.1
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.5, 0.25, 0.25]
     """
 
     def __init__(
@@ -275,6 +324,18 @@ class ExponentialLR(LRScheduler):
     optimizer : lkreg.optim.Optimizer
     gamma : float
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.ExponentialLR(opt, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(3):
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.25, 0.125]
     """
 
     def __init__(self, optimizer: "Optimizer", gamma: float, last_epoch: int = -1) -> None:
@@ -304,6 +365,18 @@ class CosineAnnealingLR(LRScheduler):
         Half period in epochs, >= 1.
     eta_min : float, default 0.0
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.CosineAnnealingLR(opt, T_max=4)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.8536, 0.5, 0.1464, 0.0]
     """
 
     def __init__(
@@ -357,6 +430,18 @@ class LinearLR(LRScheduler):
     total_iters : int, default 5
         >= 1.
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = [opt.param_groups[0]["lr"]]
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     def __init__(
