@@ -29,15 +29,20 @@ namespace {
 // so that each kernel call covers a run long enough to vectorize and amortize the call.
 constexpr std::int64_t kMinThresholdRun = 1024;
 
+// Runs of `inner` elements sharing one threshold shorter than this go through the per-element
+// kernel, their thresholds spread into a buffer block by block.
+constexpr std::int64_t kMinScalarRun = 64;
+
 // t broadcast as (outer, mid, inner) over x (see prox.hpp), through `weighted` (a threshold per
 // element) over runs of x that line up with t, or `scalar` over runs of `inner` elements that
-// share one threshold. The result does not depend on how the runs or threads split x.
+// share one threshold. Each element sees the same threshold and formula whichever way the runs
+// and threads split x, so the result does not depend on the split.
 template <class T, class Weighted, class Scalar>
 bool threshold_broadcast(const T* x, const T* t, std::int64_t mid, std::int64_t inner, T* y,
                          std::int64_t n, Weighted weighted, Scalar scalar) {
   if (n == 0) return true;
   std::vector<T> expanded;  // t repeated along `inner`, so it turns into a period of inner == 1
-  if (inner > 1 && inner < 64 && mid * inner <= 64 * kMinThresholdRun) {
+  if (inner > 1 && inner < kMinScalarRun && mid * inner <= 64 * kMinThresholdRun) {
     expanded.resize(static_cast<std::size_t>(mid * inner));
     for (std::int64_t j = 0; j < mid; ++j)
       std::fill_n(expanded.begin() + j * inner, inner, t[j]);
@@ -56,12 +61,28 @@ bool threshold_broadcast(const T* x, const T* t, std::int64_t mid, std::int64_t 
   std::atomic<bool> all_nonnegative{true};
   parallel_chunks(n, kParallelMinStreaming, [&](std::int64_t b, std::int64_t e) {
     bool ok = true;
+    T spread[kMinThresholdRun];  // short runs: each element's threshold, for one block
     for (std::int64_t i = b; i < e;) {
       std::int64_t len;
       if (inner == 1) {
         const std::int64_t j = i % mid;
         len = std::min(e - i, mid - j);
         ok &= weighted(x + i, t + j, y + i, len);
+      } else if (inner < kMinScalarRun) {
+        len = std::min(e - i, kMinThresholdRun);
+        const std::int64_t q = i / inner;
+        std::int64_t j = q % mid, left = (q + 1) * inner - i;  // left: of run q, from i on
+        for (std::int64_t k = 0; k < len;) {
+          const std::int64_t run = std::min(left, len - k);
+          std::fill_n(spread + k, run, t[j]);
+          k += run;
+          left -= run;
+          if (left == 0) {
+            left = inner;
+            if (++j == mid) j = 0;
+          }
+        }
+        ok &= weighted(x + i, spread, y + i, len);
       } else {
         const std::int64_t q = i / inner;
         len = std::min(e, (q + 1) * inner) - i;
