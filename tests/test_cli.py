@@ -53,6 +53,7 @@ def _unwritable_path(tmp_path):
         (["bench", "--threads", "0"], "--threads"),
         (["bench", "--threads", "two"], "--threads"),
         (["bench", "--json", "UNWRITABLE", "--sizes", "256"], "--json"),
+        (["bench", "--threading", "--json", "UNWRITABLE"], "--json"),
         (["bench", "--only", "no-such-kernel", "--sizes", "256"], "--only"),
         (["bench", "--frobnicate"], "--frobnicate"),
         (["frobnicate"], "frobnicate"),
@@ -67,6 +68,12 @@ def test_a_bad_argument_is_one_line_naming_it_and_exit_status_2(tmp_path, args, 
     assert len(lines) == 1, result.stderr
     assert argument in lines[0] and "error" in lines[0]
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_good_json_path_is_left_as_it_was_when_another_argument_is_bad(tmp_path):
+    path = tmp_path / "bench.json"
+    assert run_cli("bench", "--json", str(path), "--threads", "0").returncode == 2
+    assert not path.exists()
 
 
 def test_json_into_a_directory_is_refused(tmp_path):

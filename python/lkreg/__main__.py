@@ -7,6 +7,7 @@ error status), never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn, Optional, Sequence
 
@@ -46,6 +47,19 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _json_path(text: str) -> str:
+    """A path ``--json`` can write, checked before minutes of timing (left as it was found)."""
+    existed = os.path.exists(text)
+    try:
+        with open(text, "a"):
+            pass
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {e.strerror}") from None
+    if not existed:
+        os.remove(text)
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__  # noqa: PLC0415
 
@@ -65,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "this machine's measured memory bandwidth.",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, short runs (under 30 s)")
-    bench.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    bench.add_argument("--json", metavar="FILE", type=_json_path, help="also write the full report as JSON")
     bench.add_argument("--threads", type=_positive_int, metavar="N", help="threads for lkreg (and torch)")
     bench.add_argument(
         "--sizes", nargs="+", type=_size, metavar="N", help="element counts, e.g. 65536 2**16 2^24"

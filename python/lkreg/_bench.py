@@ -701,20 +701,11 @@ def main(args: Any) -> int:
     if args.only is not None and not any(args.only.lower() in c.name.lower() for c in all_cases()):
         names = ", ".join(sorted({c.name.split()[0] for c in all_cases()}))
         raise BadArgument(f"argument --only: no kernel name contains {args.only!r} (names start with: {names})")
-    json_file = None
-    if args.json:
-        try:  # opened first, so an unwritable path fails before minutes of timing
-            json_file = open(args.json, "w")
-        except OSError as e:
-            raise BadArgument(f"argument --json: cannot write {args.json!r}: {e.strerror}") from None
-    try:
-        print(f"lkreg bench: {machine_info()['cpu']}, {os.cpu_count()} cores", flush=True)
-        print(HEADER, flush=True)
-        report = run(sizes, threads=args.threads, only=args.only, quick=args.quick, log=lambda s: print(s, flush=True))
-        if json_file is not None:
-            json.dump(report, json_file, indent=2)
-            print(f"wrote {args.json}", file=sys.stderr)
-    finally:
-        if json_file is not None:
-            json_file.close()
+    print(f"lkreg bench: {machine_info()['cpu']}, {os.cpu_count()} cores", flush=True)
+    print(HEADER, flush=True)
+    report = run(sizes, threads=args.threads, only=args.only, quick=args.quick, log=lambda s: print(s, flush=True))
+    if args.json:  # the command line checked it is writable
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"wrote {args.json}", file=sys.stderr)
     return 0
