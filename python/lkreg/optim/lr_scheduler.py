@@ -501,6 +501,18 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         >= 1.
     eta_min : float, default 0.0
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.CosineAnnealingWarmRestarts(opt, T_0=2)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.5, 1.0, 0.5, 1.0]
     """
 
     def __init__(self, optimizer: "Optimizer", T_0: int, T_mult: int = 1, eta_min: float = 0.0,
@@ -568,6 +580,18 @@ class OneCycleLR(LRScheduler):
     final_div_factor : float, default 1e4
     three_phase : bool, default False
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.OneCycleLR(opt, max_lr=1.0, total_steps=4)
+    >>> lrs = []
+    >>> for epoch in range(3):
+    ...     sched.step()
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.8117, 0.2831, 0.0]
     """
 
     def __init__(
@@ -731,6 +755,19 @@ class SequentialLR(_Composite):
     milestones : list of int
         One fewer than the schedulers, increasing.
     last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.SequentialLR(opt, [lkreg.optim.LinearLR(opt, start_factor=0.5, total_iters=2),
+    ...                                         lkreg.optim.ExponentialLR(opt, gamma=0.5)], milestones=[2])
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     sched.step()
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.75, 1.0, 0.5, 0.25]
     """
 
     def __init__(self, optimizer: "Optimizer", schedulers: Sequence[LRScheduler],
@@ -788,6 +825,19 @@ class ChainedScheduler(_Composite):
         Each built on the same optimizer.
     optimizer : lkreg.optim.Optimizer, optional
         Defaults to the schedulers' one.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.ChainedScheduler([lkreg.optim.ExponentialLR(opt, gamma=0.5),
+    ...                                     lkreg.optim.StepLR(opt, step_size=2, gamma=0.1)])
+    >>> lrs = []
+    >>> for epoch in range(3):
+    ...     sched.step()
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.5, 0.025, 0.0125]
     """
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optional["Optimizer"] = None) -> None:
@@ -833,6 +883,18 @@ class ReduceLROnPlateau(LRScheduler):
     min_lr : float or list of float, default 0
     eps : float, default 1e-8
         Changes smaller than this are skipped.
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg
+    >>> opt = lkreg.optim.SGD([np.zeros(1)], lr=1.0)
+    >>> sched = lkreg.optim.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> lrs = []
+    >>> for loss in [1.0, 0.5, 0.6, 0.7, 0.8]:  # two epochs without improvement: halve
+    ...     sched.step(loss)
+    ...     lrs.append(opt.param_groups[0]["lr"])
+    >>> lrs
+    [1.0, 1.0, 1.0, 0.5, 0.5]
     """
 
     def __init__(
