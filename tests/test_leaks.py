@@ -231,13 +231,19 @@ def test_no_leak_per_call(name, traced):
         call()
     gc.collect()
     refs = _refcounts(SMALL_ARRAYS)
-    before = tracemalloc.get_traced_memory()[0]
-    for _ in range(1000):
-        call()
-    gc.collect()
-    grown = tracemalloc.get_traced_memory()[0] - before
+    # A leak of one object (16 bytes or more) per call grows every round; a cache still filling (CPython's
+    # for exceptions raised through several frames takes a few thousand calls) stops growing.
+    rounds = []
+    for _ in range(3):
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1000):
+            call()
+        gc.collect()
+        rounds.append(tracemalloc.get_traced_memory()[0] - before)
+        if rounds[-1] < 8 * 1024:
+            break
     assert _refcounts(SMALL_ARRAYS) == refs
-    assert grown < 8 * 1024, f"{grown} bytes more traced after 1000 calls"
+    assert rounds[-1] < 8 * 1024, f"{rounds} bytes more traced in successive rounds of 1000 calls"
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
