@@ -354,14 +354,18 @@ class _BaseMLP(BaseEstimator):
 
     # -- forward and backward -----------------------------------------------------------------
 
-    def _forward(self, X: np.ndarray, drops: Optional[List[float]]) -> Tuple[List[np.ndarray],
-                                                                            List[np.ndarray]]:
+    def _forward(self, X: np.ndarray, drops: Optional[List[float]],
+                 coefs: Optional[List[np.ndarray]] = None,
+                 intercepts: Optional[List[np.ndarray]] = None,
+                 ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
         """Logits of the output layer; with ``drops`` (training) the layers' dropped inputs
         and hidden activations for the backward pass, masks at the current offsets."""
         a = X
         inputs, hidden = [], []
-        last = len(self.coefs_) - 1
-        for layer, (w, b) in enumerate(zip(self.coefs_, self.intercepts_)):
+        coefs = self.coefs_ if coefs is None else coefs
+        intercepts = self.intercepts_ if intercepts is None else intercepts
+        last = len(coefs) - 1
+        for layer, (w, b) in enumerate(zip(coefs, intercepts)):
             if drops is not None and drops[layer] > 0:
                 a = dropout(a, drops[layer], seed=self._dropout_seed, stream=layer,
                             offset=self._dropout_offsets[layer])
@@ -400,9 +404,10 @@ class _BaseMLP(BaseEstimator):
     def _penalty_value(self, penalties: List[Optional[Penalty]]) -> float:
         return sum(pen.value(w) for pen, w in zip(penalties, self.coefs_) if pen is not None)
 
-    def _predict_raw(self, X: np.ndarray) -> np.ndarray:
+    def _predict_raw(self, X: np.ndarray, coefs: Optional[List[np.ndarray]] = None,
+                     intercepts: Optional[List[np.ndarray]] = None) -> np.ndarray:
         """The output layer's values in evaluation mode (dropout is the identity)."""
-        z = self._forward(X, None)[0][-1]
+        z = self._forward(X, None, coefs, intercepts)[0][-1]
         if self._output == "softmax":
             z = z - z.max(axis=1, keepdims=True)
             np.exp(z, out=z)
@@ -554,9 +559,18 @@ class _BaseMLP(BaseEstimator):
                 f"{sizes}: refit without warm_start"
             )
 
-    def _check_input(self, X: Any) -> np.ndarray:
+    def _predict_outputs(self, X: Any) -> np.ndarray:
+        """The output layer on ``X``, in float32 for float32 input and float64 otherwise (as
+        scikit-learn returns predictions), whatever precision the network computes in."""
         check_is_fitted(self, "coefs_")
-        return validate_data(self, X, reset=False, dtype=self.coefs_[0].dtype)
+        out_dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        # evaluated in float64 from the weights, so that a row's prediction does not depend on
+        # which other rows share its call (BLAS picks kernels by the batch's shape, and float32
+        # sums in another order differ in the last bit)
+        weights = [p.astype(np.float64) for p in self.coefs_ + self.intercepts_]
+        n = len(self.coefs_)
+        return self._predict_raw(X, weights[:n], weights[n:]).astype(out_dtype, copy=False)
 
     # -- pickling: the optimizer and scheduler travel with the weights they update -------------
 
@@ -771,7 +785,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X):  # type: ignore[no-untyped-def]
         """Class probabilities, one column per class of ``classes_``."""
-        prob = self._predict_raw(self._check_input(X))
+        prob = self._predict_outputs(X)
         if prob.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator":
             return np.hstack([1 - prob, prob])
         return prob
@@ -782,7 +796,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X):  # type: ignore[no-untyped-def]
         """Predicted class labels."""
-        prob = self._predict_raw(self._check_input(X))
+        prob = self._predict_outputs(X)
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return self._label_binarizer.inverse_transform(prob)
         if prob.shape[1] == 1:
@@ -865,7 +879,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X):  # type: ignore[no-untyped-def]
         """Predicted targets, of shape (n_samples,) when fitted on a 1-D ``y``."""
-        out = self._predict_raw(self._check_input(X))
+        out = self._predict_outputs(X)
         return out.ravel() if self._y_ndim == 1 else out
 
     def _stratify(self, Y: np.ndarray) -> None:
