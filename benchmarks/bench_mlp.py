@@ -22,14 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 import lkreg
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+from lkreg._bench import _torch
 
 
 def digits_data() -> Tuple[np.ndarray, ...]:

@@ -1,14 +1,25 @@
 """The pytest-benchmark suite (not part of the default test run)."""
 
-SIZES = [2**16, 2**24]
-
-import pytest
+import contextlib
 
 import lkreg
+from lkreg import _bench
+
+SIZES = [2**16, 2**24]
 
 
-@pytest.fixture
-def restore_threads():
+@contextlib.contextmanager
+def lkreg_and_torch_threads(n):
+    """Run lkreg and torch (when installed) on ``n`` threads, restoring both afterwards."""
     before = lkreg.get_num_threads()
-    yield
-    lkreg.set_num_threads(before)
+    lkreg.set_num_threads(n)
+    torch = _bench._torch()
+    if torch is not None:
+        torch_before = torch.get_num_threads()
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        lkreg.set_num_threads(before)
+        if torch is not None:
+            torch.set_num_threads(torch_before)

@@ -9,9 +9,8 @@ import pytest
 pytest.importorskip("sklearn")
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
-import lkreg  # noqa: E402
-
 import bench_mlp  # noqa: E402
+from conftest import lkreg_and_torch_threads  # noqa: E402
 
 THREADS = 2
 NAMES = [name for name, _ in bench_mlp.models((128,), 1)]
@@ -19,20 +18,9 @@ NAMES = [name for name, _ in bench_mlp.models((128,), 1)]
 
 @pytest.fixture(scope="module")
 def table():
-    before = lkreg.get_num_threads()
-    lkreg.set_num_threads(THREADS)
-    torch = bench_mlp._torch()
-    if torch is not None:
-        torch_before = torch.get_num_threads()
-        torch.set_num_threads(THREADS)
-    try:
-        with threadpoolctl.threadpool_limits(THREADS):
-            print("\n" + bench_mlp.HEADER)
-            rows = bench_mlp.measure(bench_mlp.digits_data(), (128,), 30, 5, log=print)
-    finally:
-        lkreg.set_num_threads(before)
-        if torch is not None:
-            torch.set_num_threads(torch_before)
+    with lkreg_and_torch_threads(THREADS), threadpoolctl.threadpool_limits(THREADS):
+        print("\n" + bench_mlp.HEADER)
+        rows = bench_mlp.measure(bench_mlp.digits_data(), (128,), 30, 5, log=print)
     return {row["model"]: row for row in rows}
 
 

@@ -8,27 +8,18 @@ step moves over the copy bandwidth at the list's total size), all timed round-ro
 
 import pytest
 
-import lkreg
 from lkreg import _bench
+
+from conftest import lkreg_and_torch_threads
 
 THREADS = 2
 
 
 @pytest.fixture(scope="module")
 def table():
-    before = lkreg.get_num_threads()
-    lkreg.set_num_threads(THREADS)
-    torch = _bench._torch()
-    if torch is not None:
-        torch_before = torch.get_num_threads()
-        torch.set_num_threads(THREADS)
-    try:
+    with lkreg_and_torch_threads(THREADS):
         print("\n" + _bench.PARAM_HEADER)
         rows = _bench.measure_param_lists(min_time=0.5, log=print)
-    finally:
-        lkreg.set_num_threads(before)
-        if torch is not None:
-            torch.set_num_threads(torch_before)
     return rows
 
 
