@@ -212,6 +212,24 @@ def test_per_layer_penalties_and_unpenalized_biases():
     assert groups[-1]["params"][0] is clf.intercepts_[0]
 
 
+@pytest.mark.parametrize("pen", [lkreg.GroupL2(0.02, axis=1), lkreg.L0(1e-3), lkreg.Lk(0.5, 1e-3),
+                                 lkreg.ElasticNet(1e-3, 1e-3)], ids=repr)
+def test_non_smooth_penalties_zero_weights(pen):
+    # only features 0 and 1 matter; GroupL2 over each input row of W_1 selects features
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 10))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = MLPClassifier((16,), penalty=[pen, None], learning_rate=1e-2, max_epochs=100,
+                        random_state=0).fit(X, y)
+    w = clf.coefs_[0]
+    assert clf.score(X, y) > 0.95
+    assert (w == 0).mean() > 0.25
+    row_is_zero = np.all(w == 0, axis=1)
+    assert not row_is_zero[:2].any()
+    if isinstance(pen, lkreg.GroupL2):
+        assert row_is_zero[2:].sum() >= 4
+
+
 def test_adamw_weight_decay_spares_the_biases():
     X, y = _blobs(n=30)
     clf = MLPClassifier((6,), optimizer={"name": "adamw", "weight_decay": 0.1}, max_epochs=2,
