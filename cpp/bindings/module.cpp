@@ -9,6 +9,7 @@ void bind_dropout(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_penalties(py::module_& m);
 void bind_prox(py::module_& m);
+void bind_solver(py::module_& m);
 void bind_stream(py::module_& m);
 }  // namespace lkreg::bind
 
@@ -20,5 +21,6 @@ PYBIND11_MODULE(_core, m) {
   lkreg::bind::bind_optim(m);
   lkreg::bind::bind_penalties(m);
   lkreg::bind::bind_prox(m);
+  lkreg::bind::bind_solver(m);
   lkreg::bind::bind_stream(m);
 }

@@ -319,5 +319,15 @@ inline double subdiff_distance_1d(const PenaltyParams& p, double w, double g) {
   return std::fabs(g + p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign);
 }
 
+// Convex conjugate r*(u) = sup_z u z - r(z) of one coordinate of a smooth convex penalty (L2,
+// Lk with k > 1; z >= 0 when `positive`), for duality gaps of penalties without a hard dual
+// constraint: lam |z|^k has r*(u) = (k - 1) lam (|u| / (lam k))^(k / (k - 1)).
+inline double smooth_conjugate_1d(const PenaltyParams& p, double u, bool positive) {
+  const double a = positive ? std::max(u, 0.0) : std::fabs(u);
+  const double k = p.kind == PenaltyKind::L2 ? 2.0 : p.k;
+  if (a == 0) return 0.0;
+  return (k - 1.0) * p.lam * std::pow(a / (p.lam * k), k / (k - 1.0));
+}
+
 }  // namespace
 }  // namespace lkreg::LKREG_ISA

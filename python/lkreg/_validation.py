@@ -87,6 +87,14 @@ def unit_interval(value: object, name: str, where: str = "") -> float:
     return x
 
 
+def fraction(value: object, name: str, where: str = "") -> float:
+    """A real number in [0, 1] (elastic net's l1_ratio)."""
+    x = real_number(value, name, where)
+    if not 0.0 <= x <= 1.0:  # NaN fails too
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}{where}")
+    return x
+
+
 def flag(value: object, name: str, where: str = "") -> bool:
     """A bool (numpy's included), not any truthy object."""
     if not isinstance(value, (bool, np.bool_)):

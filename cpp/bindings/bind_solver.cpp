@@ -1,0 +1,163 @@
+// The coordinate-descent engine (lkreg/solver.hpp). The Python layer (lkreg.linear_model)
+// validates the estimator's arguments; this binding checks what it reads (dtypes, shapes,
+// layout), so a wrong call is an exception, never a bad read.
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <string>
+
+#include "arrays.hpp"
+#include "lkreg/solver.hpp"
+
+namespace lkreg::bind {
+
+using namespace pybind11::literals;
+
+namespace {
+
+void check_vector(const py::array& a, const char* name, std::int64_t n, const py::dtype& dt) {
+  if (!a.dtype().equal(dt))
+    throw py::type_error(std::string(name) + " must have dtype " +
+                         py::str(dt).cast<std::string>() + ", got " + dtype_name(a));
+  if (a.ndim() != 1 || a.shape(0) != n)
+    throw py::value_error(std::string(name) + " must have shape (" + std::to_string(n) +
+                          ",), got " + shape_str(a));
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be contiguous");
+}
+
+template <class T>
+const T* optional_vector(const py::object& obj, const char* name, std::int64_t n) {
+  if (obj.is_none()) return nullptr;
+  const py::array a = py::reinterpret_borrow<py::array>(obj);
+  check_vector(a, name, n, py::dtype::of<T>());
+  return data<T>(a);
+}
+
+py::dict result_dict(const SolverResult& r) {
+  return py::dict("n_iter"_a = r.n_iter, "gap"_a = r.gap, "kkt"_a = r.kkt, "primal"_a = r.primal,
+                  "tol"_a = r.tol_reached, "converged"_a = r.converged,
+                  "n_screened"_a = r.n_screened, "intercept"_a = r.intercept);
+}
+
+}  // namespace
+
+void bind_solver(py::module_& m) {
+  py::class_<SolverOptions>(m, "SolverOptions")
+      .def(py::init([](const PenaltyParams& penalty, std::int64_t max_iter, double tol,
+                       bool positive, bool random_selection, std::uint64_t seed,
+                       bool working_sets, bool screening) {
+             if (max_iter < 0) throw py::value_error("max_iter must be >= 0");
+             if (!(tol >= 0)) throw py::value_error("tol must be >= 0");
+             return SolverOptions{penalty, max_iter, tol, positive, random_selection, seed,
+                                  working_sets, screening};
+           }),
+           "penalty"_a, "max_iter"_a = 1000, "tol"_a = 1e-4, "positive"_a = false,
+           "random_selection"_a = false, "seed"_a = 0, "working_sets"_a = true,
+           "screening"_a = true);
+
+  // X: an (n, p) Fortran-ordered array, or the CSC triple (data, indices, indptr) with
+  // n_samples; w: float64 (p,), the warm start, overwritten with the solution.
+  m.def(
+      "coordinate_descent",
+      [](const SolverOptions& options, py::array w, const py::object& X, const py::object& data_,
+         const py::object& indices, const py::object& indptr, std::int64_t n_samples,
+         const py::object& y, const py::object& sample_weight, const py::object& x_mean,
+         double y_mean, double weight_sum) {
+        const std::int64_t* ptr = nullptr;
+        const void* idx = nullptr;
+        bool i64 = false;
+        const bool dense = !X.is_none();
+        const py::array source = dense ? py::reinterpret_borrow<py::array>(X)
+                                       : py::reinterpret_borrow<py::array>(data_);
+        const Float f = float_dtype(source, dense ? "X" : "data");
+        std::int64_t p = 0;
+        if (dense) {
+          if (source.ndim() != 2) throw py::value_error("X must be 2-D, got " + shape_str(source));
+          if (!(source.flags() & py::array::f_style))
+            throw py::value_error("X must be Fortran-ordered (column-major)");
+          n_samples = source.shape(0);
+          p = source.shape(1);
+        } else {
+          const py::array ip = py::reinterpret_borrow<py::array>(indptr);
+          const py::array ix = py::reinterpret_borrow<py::array>(indices);
+          p = ip.ndim() == 1 ? ip.shape(0) - 1 : -1;
+          if (p < 0) throw py::value_error("indptr must be 1-D with n_features + 1 entries");
+          check_vector(ip, "indptr", p + 1, py::dtype::of<std::int64_t>());
+          i64 = ix.dtype().equal(py::dtype::of<std::int64_t>());
+          check_vector(ix, "indices", source.shape(0),
+                       i64 ? py::dtype::of<std::int64_t>() : py::dtype::of<std::int32_t>());
+          if (!(source.flags() & py::array::c_style) || source.ndim() != 1)
+            throw py::value_error("data must be 1-D and contiguous");
+          ptr = data<std::int64_t>(ip);
+          const std::int64_t nnz = source.shape(0);
+          if (ptr[0] != 0 || ptr[p] != nnz) throw py::value_error("indptr does not match data");
+          for (std::int64_t j = 0; j < p; ++j)
+            if (ptr[j + 1] < ptr[j]) throw py::value_error("indptr must be non-decreasing");
+          for (std::int64_t k = 0; k < nnz; ++k) {
+            const std::int64_t r = i64 ? data<std::int64_t>(ix)[k] : data<std::int32_t>(ix)[k];
+            if (r < 0 || r >= n_samples) throw py::value_error("indices out of range");
+          }
+          idx = ix.data();
+        }
+        check_vector(w, "w", p, py::dtype::of<double>());
+        if (!w.writeable()) throw py::value_error("w is read-only");
+        if (!(weight_sum > 0)) throw py::value_error("weight_sum must be > 0");
+        const double* mean = optional_vector<double>(x_mean, "x_mean", p);
+        return with_float(f, [&](auto t) {
+          using T = decltype(t);
+          LinearProblem<T> pb;
+          pb.indptr = ptr;
+          pb.indices = idx;
+          pb.indices_int64 = i64;
+          pb.n_samples = n_samples;
+          pb.n_features = p;
+          if (dense) pb.dense = bind::data<T>(source); else pb.values = bind::data<T>(source);
+          pb.y = optional_vector<T>(y, "y", n_samples);
+          if (pb.y == nullptr) throw py::value_error("y is required");
+          pb.sample_weight = optional_vector<T>(sample_weight, "sample_weight", n_samples);
+          pb.x_mean = mean;
+          pb.y_mean = y_mean;
+          pb.weight_sum = weight_sum;
+          SolverResult r;
+          {
+            py::gil_scoped_release nogil;
+            r = coordinate_descent<T>(pb, options, mutable_data<double>(w));
+          }
+          return result_dict(r);
+        });
+      },
+      "options"_a, "w"_a.noconvert(), "X"_a = py::none(), "data"_a = py::none(),
+      "indices"_a = py::none(), "indptr"_a = py::none(), "n_samples"_a = 0,
+      "y"_a = py::none(), "sample_weight"_a = py::none(), "x_mean"_a = py::none(),
+      "y_mean"_a = 0.0, "weight_sum"_a = 1.0);
+
+  // The Gram form: gram = X_c' W X_c / S (C-ordered float64, symmetric), xty = X_c' W y_c / S,
+  // yty = y_c' W y_c / S.
+  m.def(
+      "coordinate_descent_gram",
+      [](const SolverOptions& options, py::array w, const py::array& gram, const py::array& xty,
+         double yty) {
+        const std::int64_t p = xty.ndim() == 1 ? xty.shape(0) : -1;
+        check_vector(xty, "xty", p, py::dtype::of<double>());
+        if (!gram.dtype().equal(py::dtype::of<double>()) || gram.ndim() != 2 ||
+            gram.shape(0) != p || gram.shape(1) != p || !(gram.flags() & py::array::c_style))
+          throw py::value_error("gram must be a C-ordered float64 array of shape (p, p)");
+        check_vector(w, "w", p, py::dtype::of<double>());
+        if (!w.writeable()) throw py::value_error("w is read-only");
+        LinearProblem<double> pb;
+        pb.n_features = p;
+        pb.gram = data<double>(gram);
+        pb.xty = data<double>(xty);
+        pb.yty = yty;
+        pb.weight_sum = 1.0;
+        SolverResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = coordinate_descent<double>(pb, options, mutable_data<double>(w));
+        }
+        return result_dict(r);
+      },
+      "options"_a, "w"_a.noconvert(), "gram"_a.noconvert(), "xty"_a.noconvert(), "yty"_a);
+}
+
+}  // namespace lkreg::bind
