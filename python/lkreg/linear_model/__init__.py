@@ -16,5 +16,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     ) from exc
 
 from ._coordinate_descent import ElasticNet, Lasso, PenalizedRegression
+from ._path import ElasticNetCV, LassoCV, PenalizedRegressionCV, regularization_path
+from ._ridge import Ridge
 
-__all__ = ["Lasso", "ElasticNet", "PenalizedRegression"]
+__all__ = ["Lasso", "ElasticNet", "Ridge", "PenalizedRegression", "LassoCV", "ElasticNetCV",
+           "PenalizedRegressionCV", "regularization_path"]

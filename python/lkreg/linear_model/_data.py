@@ -62,15 +62,22 @@ def prepare(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_intercept: b
             multi_output: bool = True, reset: bool = True) -> Data:
     """Validate (scikit-learn's checks and errors, which set n_features_in_ and
     feature_names_in_) and lay out the data once."""
-    from sklearn.utils.validation import _check_sample_weight, validate_data
+    from sklearn.utils.validation import validate_data
 
     X, y = validate_data(
         estimator, X, y, reset=reset, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
         order="F", multi_output=multi_output, y_numeric=True, copy=False,
     )
+    return layout(X, y, sample_weight, fit_intercept)
+
+
+def layout(X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> Data:
+    """Data for X (checked: Fortran-ordered float array or sparse), y and the weights."""
+    from sklearn.utils.validation import _check_sample_weight
+
     if _is_sparse(X):
-        X = X.tocsc()
-        X.sort_indices()
+        X = X.tocsc()  # CSR is converted (a copy); CSC is used as it is
+    y = np.asarray(y)
     single = y.ndim == 1
     Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
     if sample_weight is not None:
@@ -129,7 +136,20 @@ def gram_of(data: Data) -> Gram:
         xty -= S * np.outer(data.y_mean, mu)
         yty -= S * data.y_mean**2
     G /= S
-    return Gram(np.ascontiguousarray((G + G.T) / 2), xty / S, np.maximum(yty, 0.0) / S)
+    return Gram(np.ascontiguousarray((G + G.T) / 2), np.ascontiguousarray(xty / S),
+                np.maximum(yty, 0.0) / S)
+
+
+def grad_at_zero(data: Data, t: int, gram: Optional[Gram] = None) -> np.ndarray:
+    """The loss gradient at w = 0 (intercept fitted): -X_c' W y_c / S, float64 (p,)."""
+    if gram is not None:
+        return -gram.xty[t]
+    y = data.Y[:, t]
+    yw = y if data.sample_weight is None else y * data.sample_weight
+    xty = np.asarray(data.X.T @ yw, dtype=np.float64).ravel()
+    if data.x_mean is not None:
+        xty -= data.weight_sum * data.y_mean[t] * data.x_mean
+    return -xty / data.weight_sum
 
 
 @dataclass
@@ -213,4 +233,4 @@ def objective(data: Data, t: int, coef: np.ndarray, intercept: float, penalty_va
 
 
 __all__ = ["Data", "Gram", "Options", "Solution", "prepare", "use_gram", "gram_of",
-           "check_options", "solve_target", "warn_not_converged", "objective"]
+           "check_options", "grad_at_zero", "layout", "solve_target", "warn_not_converged", "objective"]
