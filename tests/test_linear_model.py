@@ -421,7 +421,8 @@ def test_feature_names(diabetes):
     (lambda: Lasso(), np.ones((3, 2)), np.array([1.0, np.nan, 2.0]), ValueError, "NaN"),
     (lambda: Lasso(), np.ones((3, 2)), np.ones(4), ValueError, "inconsistent"),
     (lambda: Lasso(), np.ones((0, 2)), np.ones(0), ValueError, "0 sample"),
-    (lambda: PenalizedRegression(lkreg.GroupL2(1.0, axis=0)), None, None, ValueError, "penalty"),
+    (lambda: PenalizedRegression(lkreg.GroupL2(1.0, groups=[0, 1, 1])), None, None, ValueError,
+     "penalty"),
     (lambda: PenalizedRegression("l1"), None, None, TypeError, "penalty"),
     (lambda: PenalizedRegression(init="ones"), None, None, ValueError, "init"),
     (lambda: Ridge(solver="svd"), None, None, ValueError, "solver"),
@@ -461,3 +462,47 @@ def test_sparse_input_is_left_unchanged(diabetes):
     np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-6 * np.abs(ref.coef_).max())
     np.testing.assert_array_equal(Xs.data, before[0])
     np.testing.assert_array_equal(Xs.indices, before[1])
+
+
+# ----------------------------------------------------------------------------- group lasso
+
+def _fista_group_lasso(X, y, pen, iters=20000):
+    """Reference: accelerated proximal gradient on the centered problem with penalty.prox."""
+    Xc, yc = X - X.mean(0), y - y.mean()
+    n = len(y)
+    L = np.linalg.norm(Xc, 2) ** 2 / n
+    w = z = np.zeros(X.shape[1])
+    t = 1.0
+    for _ in range(iters):
+        w_new = pen.prox(z - (Xc.T @ (Xc @ z - yc)) / (n * L), 1.0 / L)
+        t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        z = w_new + (t - 1) / t_new * (w_new - w)
+        w, t = w_new, t_new
+    return w
+
+
+@pytest.mark.parametrize("precompute", [False, True])
+def test_group_lasso_block_cd(diabetes, precompute):
+    X, y = diabetes
+    ids = np.array([0, 0, 1, 1, 1, 2, 2, 3, 3, 3])
+    g0 = (X - X.mean(0)).T @ (y - y.mean()) / len(y)
+    pen = lkreg.GroupL2(0.3 * lkreg.GroupL2(1.0, groups=ids).alpha_max(g0), groups=ids)
+    m = PenalizedRegression(pen, precompute=precompute, tol=1e-14, max_iter=100000).fit(X, y)
+    ref = _fista_group_lasso(X, y, pen)
+    np.testing.assert_allclose(m.coef_, ref, atol=1e-6 * np.abs(ref).max())
+    g = _loss_grad(X, y, m.coef_, m.intercept_)
+    assert np.max(pen.subdiff_distance(m.coef_, g)) <= 1e-8 * np.abs(g).max() + 1e-9
+    norms = np.array([np.linalg.norm(m.coef_[ids == k]) for k in range(4)])
+    assert np.any(norms == 0) and np.any(norms > 0)  # whole groups leave, others stay
+    assert m.dual_gap_ <= 1e-13 * np.var(y) * 10
+
+
+def test_group_lasso_path_starts_at_alpha_max(diabetes):
+    X, y = diabetes
+    ids = np.arange(10) // 3
+    alphas, coefs, gaps = regularization_path(X, y, lkreg.GroupL2(1.0, groups=ids), n_alphas=6,
+                                              tol=1e-12, max_iter=100000)
+    g0 = (X - X.mean(0)).T @ (y - y.mean()) / len(y)
+    assert alphas[0] == pytest.approx(max(np.linalg.norm(g0[ids == k]) for k in range(4)))
+    assert np.all(coefs[:, 0] == 0) and np.any(coefs[:, 1] != 0)
+    assert np.all(gaps <= 1e-11 * np.var(y))

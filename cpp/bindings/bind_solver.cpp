@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "arrays.hpp"
 #include "lkreg/solver.hpp"
@@ -39,6 +40,37 @@ py::dict result_dict(const SolverResult& r) {
                   "n_screened"_a = r.n_screened, "intercept"_a = r.intercept);
 }
 
+// The group-lasso fields (all None for an element-wise penalty).
+template <class T>
+void set_groups(LinearProblem<T>& pb, const py::object& ptr, const py::object& features,
+                const py::object& lipschitz, double lam) {
+  if (ptr.is_none()) return;
+  const py::array gp = py::reinterpret_borrow<py::array>(ptr);
+  const std::int64_t G = gp.ndim() == 1 ? gp.shape(0) - 1 : -1;
+  if (G < 0) throw py::value_error("group_ptr must be 1-D with n_groups + 1 entries");
+  check_vector(gp, "group_ptr", G + 1, py::dtype::of<std::int64_t>());
+  const auto* g = data<std::int64_t>(gp);
+  const py::array gf = py::reinterpret_borrow<py::array>(features);
+  check_vector(gf, "group_features", pb.n_features, py::dtype::of<std::int64_t>());
+  if (g[0] != 0 || g[G] != pb.n_features) throw py::value_error("group_ptr does not cover the features");
+  for (std::int64_t k = 0; k < G; ++k)
+    if (g[k + 1] < g[k]) throw py::value_error("group_ptr must be non-decreasing");
+  const auto* f = data<std::int64_t>(gf);
+  std::vector<char> seen(static_cast<std::size_t>(pb.n_features), 0);
+  for (std::int64_t t = 0; t < pb.n_features; ++t) {
+    if (f[t] < 0 || f[t] >= pb.n_features || seen[static_cast<std::size_t>(f[t])])
+      throw py::value_error("group_features must be a permutation of the features");
+    seen[static_cast<std::size_t>(f[t])] = 1;
+  }
+  if (!(lam >= 0)) throw py::value_error("group_lam must be >= 0");
+  pb.n_groups = G;
+  pb.group_ptr = g;
+  pb.group_features = f;
+  pb.group_lipschitz = optional_vector<double>(lipschitz, "group_lipschitz", G);
+  if (pb.group_lipschitz == nullptr) throw py::value_error("group_lipschitz is required");
+  pb.group_lam = lam;
+}
+
 }  // namespace
 
 void bind_solver(py::module_& m) {
@@ -62,7 +94,8 @@ void bind_solver(py::module_& m) {
       [](const SolverOptions& options, py::array w, const py::object& X, const py::object& data_,
          const py::object& indices, const py::object& indptr, std::int64_t n_samples,
          const py::object& y, const py::object& sample_weight, const py::object& x_mean,
-         double y_mean, double weight_sum) {
+         double y_mean, double weight_sum, const py::object& group_ptr,
+         const py::object& group_features, const py::object& group_lipschitz, double group_lam) {
         const std::int64_t* ptr = nullptr;
         const void* idx = nullptr;
         bool i64 = false;
@@ -118,6 +151,7 @@ void bind_solver(py::module_& m) {
           pb.x_mean = mean;
           pb.y_mean = y_mean;
           pb.weight_sum = weight_sum;
+          set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
           SolverResult r;
           {
             py::gil_scoped_release nogil;
@@ -129,14 +163,16 @@ void bind_solver(py::module_& m) {
       "options"_a, "w"_a.noconvert(), "X"_a = py::none(), "data"_a = py::none(),
       "indices"_a = py::none(), "indptr"_a = py::none(), "n_samples"_a = 0,
       "y"_a = py::none(), "sample_weight"_a = py::none(), "x_mean"_a = py::none(),
-      "y_mean"_a = 0.0, "weight_sum"_a = 1.0);
+      "y_mean"_a = 0.0, "weight_sum"_a = 1.0, "group_ptr"_a = py::none(),
+      "group_features"_a = py::none(), "group_lipschitz"_a = py::none(), "group_lam"_a = 0.0);
 
   // The Gram form: gram = X_c' W X_c / S (C-ordered float64, symmetric), xty = X_c' W y_c / S,
   // yty = y_c' W y_c / S.
   m.def(
       "coordinate_descent_gram",
       [](const SolverOptions& options, py::array w, const py::array& gram, const py::array& xty,
-         double yty) {
+         double yty, const py::object& group_ptr, const py::object& group_features,
+         const py::object& group_lipschitz, double group_lam) {
         const std::int64_t p = xty.ndim() == 1 ? xty.shape(0) : -1;
         check_vector(xty, "xty", p, py::dtype::of<double>());
         if (!gram.dtype().equal(py::dtype::of<double>()) || gram.ndim() != 2 ||
@@ -150,6 +186,7 @@ void bind_solver(py::module_& m) {
         pb.xty = data<double>(xty);
         pb.yty = yty;
         pb.weight_sum = 1.0;
+        set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
         SolverResult r;
         {
           py::gil_scoped_release nogil;
@@ -157,7 +194,9 @@ void bind_solver(py::module_& m) {
         }
         return result_dict(r);
       },
-      "options"_a, "w"_a.noconvert(), "gram"_a.noconvert(), "xty"_a.noconvert(), "yty"_a);
+      "options"_a, "w"_a.noconvert(), "gram"_a.noconvert(), "xty"_a.noconvert(), "yty"_a,
+      "group_ptr"_a = py::none(), "group_features"_a = py::none(),
+      "group_lipschitz"_a = py::none(), "group_lam"_a = 0.0);
 }
 
 }  // namespace lkreg::bind

@@ -319,6 +319,12 @@ inline double subdiff_distance_1d(const PenaltyParams& p, double w, double g) {
   return std::fabs(g + p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign);
 }
 
+// Block soft-thresholding, the prox of t * ||.||_2 on a block: the block is multiplied by this
+// factor of its norm (0 for a block inside the ball of radius t).
+inline double block_soft_factor(double norm, double t) {
+  return norm > t ? 1.0 - t / norm : 0.0;
+}
+
 // Convex conjugate r*(u) = sup_z u z - r(z) of one coordinate of a smooth convex penalty (L2,
 // Lk with k > 1; z >= 0 when `positive`), for duality gaps of penalties without a hard dual
 // constraint: lam |z|^k has r*(u) = (k - 1) lam (|u| / (lam k))^(k / (k - 1)).

@@ -205,6 +205,19 @@ struct Random {
   }
 };
 
+// y_c' W y_c / S: the scale of scikit-learn's tol.
+template <class T>
+double centered_y_norm2(const LinearProblem<T>& pb) {
+  if (pb.gram != nullptr) return pb.yty;
+  const double yb = pb.x_mean != nullptr ? pb.y_mean : 0.0;
+  double a = 0.0;
+  for (int64_t i = 0; i < pb.n_samples; ++i) {
+    const double e = static_cast<double>(pb.y[i]) - yb;
+    a += (pb.sample_weight == nullptr ? 1.0 : static_cast<double>(pb.sample_weight[i])) * e * e;
+  }
+  return a / pb.weight_sum;
+}
+
 enum class Regime { lasso_like, smooth, nonconvex };
 
 template <class T, class State>
@@ -233,7 +246,7 @@ class Engine {
       active_[static_cast<std::size_t>(j)] = 0;
       w_[j] = 0.0;
     }
-    y2_ = pb.gram != nullptr ? pb.yty : y_norm2(pb);
+    y2_ = centered_y_norm2(pb);
     Lmax_ = L_.empty() ? 0.0 : *std::max_element(L_.begin(), L_.end());
     min_parallel_ = column_min_parallel(pb);
   }
@@ -256,16 +269,6 @@ class Engine {
     // a feature costs one pass over its column: parallel once the columns add up
     const int64_t per = pb.gram != nullptr ? pb.n_features : std::max<int64_t>(1, pb.n_samples);
     return std::max<int64_t>(2, detail::kParallelMinStreaming / per);
-  }
-
-  static double y_norm2(const LinearProblem<T>& pb) {
-    const double yb = pb.x_mean != nullptr ? pb.y_mean : 0.0;
-    double a = 0.0;
-    for (int64_t i = 0; i < pb.n_samples; ++i) {
-      const double e = static_cast<double>(pb.y[i]) - yb;
-      a += (pb.sample_weight == nullptr ? 1.0 : static_cast<double>(pb.sample_weight[i])) * e * e;
-    }
-    return a / pb.weight_sum;
   }
 
   std::size_t u(int64_t j) const { return static_cast<std::size_t>(j); }
@@ -395,12 +398,15 @@ class Engine {
     const double tol_abs = o_.tol * y2_;
     res.tol_reached = tol_abs;
     std::size_t ws_size = 10;
-    double a = 1.0, primal = 0.0, g = kProxInf;
+    double a = 1.0, primal = 0.0, g = kProxInf, previous_gap = kProxInf;
     for (;;) {
       std::vector<int64_t> act = active_list();
       fill_q(act);
       g = gap(act, a, primal);
       if (g <= tol_abs || n_iter_ >= o_.max_iter) break;
+      // pruned working sets (twice the support) grow only when the outer gap stalls
+      if (g > 0.5 * previous_gap) ws_size *= 2;
+      previous_gap = g;
       std::vector<int64_t> ws = act;
       double tol_in = tol_abs;
       if (regime_ == Regime::lasso_like) {
@@ -409,17 +415,17 @@ class Engine {
         if (o_.working_sets) {
           std::size_t nnz = 0;
           for (int64_t j : act) nnz += w_[j] != 0 ? 1 : 0;
-          ws_size = std::max({ws_size, 2 * nnz, std::size_t{10}});
-          ws = working_set(act, a, ws_size);
+          ws = working_set(act, a, std::max(ws_size, 2 * nnz));
           if (ws.size() < act.size()) tol_in = std::max(tol_abs, 0.3 * g);
-          ws_size *= 2;
         }
       }
       // epochs on ws until its own gap reaches tol_in (checked every few epochs, or when the
-      // coordinates stop moving: scikit-learn's trigger)
+      // coordinates stop moving: scikit-learn's trigger), Anderson-extrapolated every kAnderson
+      history_.clear();
       for (int since = 1; n_iter_ < o_.max_iter; ++since) {
         double max_w = 0.0;
         const double max_dw = epoch(ws, max_w);
+        extrapolate(ws);
         if (max_w == 0 || max_dw <= o_.tol * max_w || since % 5 == 0 ||
             n_iter_ >= o_.max_iter) {
           fill_q(ws);
@@ -432,6 +438,76 @@ class Engine {
     res.primal = primal;
     res.converged = g <= tol_abs;
     res.kkt = kkt(active_list());
+  }
+
+  // Anderson acceleration of the epochs on ws (as celer and skglm do): after kAnderson + 1
+  // iterates, the affine combination with the smallest combined step, kept only when it lowers
+  // the objective (so convergence is never hurt).
+  static constexpr std::size_t kAnderson = 5;
+
+  double objective() const {
+    double r2 = 0.0, ry = 0.0;
+    state_.residual_stats(w_, r2, ry);
+    return 0.5 * r2 + penalty_value<double>(pen_, w_, p_);
+  }
+
+  void extrapolate(const std::vector<int64_t>& ws) {
+    std::vector<double> now(ws.size());
+    for (std::size_t t = 0; t < ws.size(); ++t) now[t] = w_[ws[t]];
+    history_.push_back(std::move(now));
+    if (history_.size() < kAnderson + 1) return;
+    const std::size_t K = kAnderson, m = ws.size();
+    // U_k = x_{k+1} - x_k; solve (U'U) z = 1, c = z / sum z
+    double M[kAnderson][kAnderson + 1];
+    for (std::size_t i = 0; i < K; ++i) {
+      for (std::size_t j = 0; j <= i; ++j) {
+        double d = 0.0;
+        for (std::size_t t = 0; t < m; ++t)
+          d += (history_[i + 1][t] - history_[i][t]) * (history_[j + 1][t] - history_[j][t]);
+        M[i][j] = M[j][i] = d;
+      }
+      M[i][K] = 1.0;
+    }
+    bool ok = true;
+    for (std::size_t c = 0; c < K && ok; ++c) {  // Gaussian elimination, partial pivoting
+      std::size_t piv = c;
+      for (std::size_t r = c + 1; r < K; ++r)
+        if (std::fabs(M[r][c]) > std::fabs(M[piv][c])) piv = r;
+      if (!(std::fabs(M[piv][c]) > 1e-300)) { ok = false; break; }
+      for (std::size_t k = 0; k <= K; ++k) std::swap(M[c][k], M[piv][k]);
+      for (std::size_t r = 0; r < K; ++r) {
+        if (r == c) continue;
+        const double f = M[r][c] / M[c][c];
+        for (std::size_t k = c; k <= K; ++k) M[r][k] -= f * M[c][k];
+      }
+    }
+    double z[kAnderson], sum = 0.0;
+    for (std::size_t i = 0; ok && i < K; ++i) sum += (z[i] = M[i][K] / M[i][i]);
+    if (ok && std::isfinite(sum) && sum != 0) {
+      std::vector<double> acc(m, 0.0);
+      bool feasible = true;
+      for (std::size_t t = 0; t < m; ++t) {
+        for (std::size_t i = 0; i < K; ++i) acc[t] += z[i] / sum * history_[i + 1][t];
+        feasible = feasible && std::isfinite(acc[t]) && !(o_.positive && acc[t] < 0);
+      }
+      if (feasible) {
+        const double before = objective();
+        std::vector<double> old(m);
+        for (std::size_t t = 0; t < m; ++t) {
+          old[t] = w_[ws[t]];
+          move_to(ws[t], acc[t]);
+        }
+        if (!(objective() < before))
+          for (std::size_t t = 0; t < m; ++t) move_to(ws[t], old[t]);
+      }
+    }
+    history_.clear();
+  }
+
+  void move_to(int64_t j, double v) {
+    if (w_[j] == v) return;
+    state_.move(j, v - w_[j]);
+    w_[j] = v;
   }
 
   void run_nonconvex(SolverResult& res) {
@@ -481,10 +557,152 @@ class Engine {
   std::int64_t n_iter_ = 0;
   std::vector<double> L_, q_;
   std::vector<char> active_;
+  std::vector<std::vector<double>> history_;
+};
+
+// Block coordinate descent for the group lasso lam * sum_g ||w_g||: a block step
+// w_g = block_soft(w_g + q_g / L_g, lam / L_g) per group, gap-safe screening of whole groups,
+// and the duality gap with the dual norm max_g ||X_g' theta||.
+template <class T, class State>
+class GroupEngine {
+ public:
+  GroupEngine(const LinearProblem<T>& pb, const SolverOptions& o, double* w)
+      : pb_(pb), o_(o), p_(pb.n_features), G_(pb.n_groups), lam_(pb.group_lam), w_(w),
+        state_(pb, w), q_(static_cast<std::size_t>(pb.n_features)),
+        active_(static_cast<std::size_t>(pb.n_groups), 1) {
+    y2_ = centered_y_norm2(pb);
+    for (int64_t g = 0; g < G_; ++g)
+      if (!(pb.group_lipschitz[g] > 0)) {  // constant columns only: 0 is optimal
+        active_[static_cast<std::size_t>(g)] = 0;
+        for (int64_t t = pb.group_ptr[g]; t < pb.group_ptr[g + 1]; ++t) set(pb.group_features[t], 0.0);
+      }
+  }
+
+  SolverResult run() {
+    SolverResult res;
+    const double tol_abs = o_.tol * y2_;
+    res.tol_reached = tol_abs;
+    double g = kProxInf, a = 1.0;
+    for (int since = 0;; ++since) {
+      if (since % 5 == 0 || n_iter_ >= o_.max_iter) {
+        fill_q();
+        g = gap(a, res.primal);
+        if (g <= tol_abs || n_iter_ >= o_.max_iter) break;
+        screen(a, g);
+      }
+      for (int64_t k = 0; k < G_; ++k)
+        if (active_[static_cast<std::size_t>(k)]) update(k);
+      ++n_iter_;
+    }
+    res.gap = g;
+    res.converged = g <= tol_abs;
+    res.n_iter = n_iter_;
+    res.intercept = state_.intercept();
+    double kkt = 0.0;
+    for (int64_t k = 0; k < G_; ++k) kkt = std::max(kkt, violation(k));
+    res.kkt = kkt;
+    for (int64_t k = 0; k < G_; ++k)
+      res.n_screened += !active_[static_cast<std::size_t>(k)] && pb_.group_lipschitz[k] > 0;
+    return res;
+  }
+
+ private:
+  int64_t begin(int64_t k) const { return pb_.group_ptr[k]; }
+  int64_t end(int64_t k) const { return pb_.group_ptr[k + 1]; }
+  int64_t feat(int64_t t) const { return pb_.group_features[t]; }
+
+  void set(int64_t j, double v) {
+    if (w_[j] != v) state_.move(j, v - w_[j]);
+    w_[j] = v;
+  }
+
+  void update(int64_t k) {
+    const double L = pb_.group_lipschitz[k];
+    std::vector<double>& z = scratch_;
+    z.clear();
+    double norm2 = 0.0;
+    for (int64_t t = begin(k); t < end(k); ++t) {
+      const int64_t j = feat(t);
+      double v = w_[j] + state_.q(j) / L;
+      if (o_.positive && v < 0) v = 0.0;
+      z.push_back(v);
+      norm2 += v * v;
+    }
+    const double f = block_soft_factor(std::sqrt(norm2), lam_ / L);
+    for (int64_t t = begin(k); t < end(k); ++t) set(feat(t), f * z[static_cast<std::size_t>(t - begin(k))]);
+  }
+
+  void fill_q() {
+    for (int64_t j = 0; j < p_; ++j) q_[static_cast<std::size_t>(j)] = state_.q(j);
+  }
+
+  double qnorm(int64_t k) const {
+    double s = 0.0;
+    for (int64_t t = begin(k); t < end(k); ++t) {
+      double v = q_[static_cast<std::size_t>(feat(t))];
+      if (o_.positive && v < 0) v = 0.0;
+      s += v * v;
+    }
+    return std::sqrt(s);
+  }
+
+  double wnorm(int64_t k) const {
+    double s = 0.0;
+    for (int64_t t = begin(k); t < end(k); ++t) s += w_[feat(t)] * w_[feat(t)];
+    return std::sqrt(s);
+  }
+
+  // || -q_g + lam w_g / ||w_g|| || (w_g != 0) or max(0, ||q_g|| - lam)
+  double violation(int64_t k) const {
+    const double wn = wnorm(k);
+    if (wn == 0) return std::max(0.0, qnorm(k) - lam_);
+    double s = 0.0;
+    for (int64_t t = begin(k); t < end(k); ++t) {
+      const double d = -q_[static_cast<std::size_t>(feat(t))] + lam_ * w_[feat(t)] / wn;
+      s += d * d;
+    }
+    return std::sqrt(s);
+  }
+
+  double gap(double& a, double& primal) {
+    double r2 = 0.0, ry = 0.0;
+    state_.residual_stats(w_, r2, ry);
+    double pen = 0.0, m = 0.0;
+    for (int64_t k = 0; k < G_; ++k) {
+      pen += wnorm(k);
+      if (active_[static_cast<std::size_t>(k)]) m = std::max(m, qnorm(k));
+    }
+    primal = 0.5 * r2 + lam_ * pen;
+    a = m > lam_ ? lam_ / m : 1.0;
+    return primal - (a * ry - 0.5 * a * a * r2);
+  }
+
+  void screen(double a, double g) {
+    if (!o_.screening || g <= 0) return;
+    for (int64_t k = 0; k < G_; ++k) {
+      if (!active_[static_cast<std::size_t>(k)]) continue;
+      if (a * qnorm(k) + std::sqrt(2.0 * pb_.group_lipschitz[k] * g) < lam_) {
+        for (int64_t t = begin(k); t < end(k); ++t) set(feat(t), 0.0);
+        active_[static_cast<std::size_t>(k)] = 0;
+      }
+    }
+  }
+
+  const LinearProblem<T>& pb_;
+  const SolverOptions& o_;
+  int64_t p_, G_;
+  double lam_;
+  double* w_;
+  State state_;
+  std::vector<double> q_, scratch_;
+  std::vector<char> active_;
+  double y2_ = 0.0;
+  int64_t n_iter_ = 0;
 };
 
 template <class T, class State>
 SolverResult solve(const LinearProblem<T>& pb, const SolverOptions& o, double* w) {
+  if (pb.group_ptr != nullptr) return GroupEngine<T, State>(pb, o, w).run();
   Engine<T, State> engine(pb, o, w);
   return engine.run();
 }

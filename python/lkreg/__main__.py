@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: default threads against 1 thread idle, between NumPy calls, beside busy processes",
     )
+    bench.add_argument(
+        "--models",
+        action="store_true",
+        help="instead: Lasso, paths and Lk regression against scikit-learn, skglm and celer",
+    )
     return parser
 
 
@@ -105,6 +110,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
             return _bench_threads.main(["--quick"] * args.quick + ["--threads", str(args.threads or 0)]
                                        + ["--json", args.json] * bool(args.json))
+        if args.models:
+            from . import _bench_models  # noqa: PLC0415
+
+            return _bench_models.main(["--quick"] * args.quick + ["--json", args.json] * bool(args.json))
         from . import _bench  # noqa: PLC0415
 
         try:

@@ -32,6 +32,14 @@ struct LinearProblem {
   const double* xty = nullptr;       // X_c' W y_c / S
   double yty = 0.0;                  // y_c' W y_c / S
   double weight_sum = 0.0;           // S
+  // Group lasso (lam * sum_g ||w_g||, block coordinate descent) instead of options.penalty:
+  // group g holds the features group_features[group_ptr[g] .. group_ptr[g + 1]), and
+  // group_lipschitz[g] >= the largest eigenvalue of X_gc' W X_gc / S (its block step).
+  std::int64_t n_groups = 0;
+  const std::int64_t* group_ptr = nullptr;
+  const std::int64_t* group_features = nullptr;
+  const double* group_lipschitz = nullptr;
+  double group_lam = 0.0;
 };
 
 struct SolverOptions {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -10,20 +10,30 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import penalties as _penalties
 from .._validation import flag, fraction, nonnegative
-from ._data import (Data, Options, check_options, gram_of, prepare, solve_target, use_gram,
-                    warn_not_converged)
+from ._data import (Data, Gram, Groups, Options, check_options, gram_of, groups_of, prepare,
+                    solve_target, use_gram, warn_not_converged)
 
 
-def engine_description(penalty: _penalties.Penalty, n_features: int, name: str = "penalty"):
-    """The description the engine takes, or a ValueError naming the argument."""
+def engine_penalty(penalty: Any, data: Data, gram: Optional[Gram] = None,
+                   name: str = "penalty") -> Tuple[Any, Optional[Groups]]:
+    """(description, groups) the engine takes for penalty, or an error naming the argument:
+    an element-wise penalty's description, or GroupL2's groups (block coordinate descent)."""
     if not isinstance(penalty, _penalties.Penalty):
         raise TypeError(f"{name} must be an lkreg penalty (lkreg.L1, lkreg.Lk, ...), got "
                         f"{type(penalty).__name__}")
-    description = penalty.description(size=n_features)
-    if description is None:
-        raise ValueError(f"{name}={penalty!r} has no scalar prox: coordinate descent needs an "
-                         "element-wise penalty (L1, L2, Lk, ElasticNet, L0)")
-    return description
+    p = data.n_features
+    if isinstance(penalty, _penalties.GroupL2):
+        try:
+            penalty.check_shape((p,), "coef_")
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        ids = np.zeros(p, dtype=np.int64) if penalty.groups is None else penalty.groups.ravel()
+        lam = penalty.lam / p if penalty.reduction == "mean" else penalty.lam
+        return _penalties.L1(0.0).description(), groups_of(ids, lam, data, gram)
+    description = penalty.description(size=p)
+    if description is None:  # pragma: no cover - every other lkreg penalty is element-wise
+        raise ValueError(f"{name}={penalty!r} has no scalar prox")
+    return description, None
 
 
 class _LinearModel(RegressorMixin, BaseEstimator):
@@ -110,8 +120,8 @@ class _CoordinateDescentModel(_LinearModel):
         penalty = self._penalty()
         options = self._options()
         data = prepare(self, X, y, sample_weight, fit_intercept)
-        description = engine_description(penalty, data.n_features)
         gram = gram_of(data) if use_gram(getattr(self, "precompute", False), data) else None
+        description, groups = engine_penalty(penalty, data, gram)
         k = data.Y.shape[1]
         coefs = np.zeros((k, data.n_features))
         intercepts = np.zeros(k)
@@ -119,7 +129,7 @@ class _CoordinateDescentModel(_LinearModel):
         n_iters: List[int] = []
         for t in range(k):
             w0 = self._init(data, t, description, penalty, options, gram)
-            sol = solve_target(data, t, description, options, w0, gram)
+            sol = solve_target(data, t, description, options, w0, gram, groups)
             if not sol.converged:
                 warn_not_converged(sol, penalty.is_convex)
             coefs[t], intercepts[t] = sol.coef, sol.intercept
@@ -255,7 +265,8 @@ class PenalizedRegression(_CoordinateDescentModel):
     Minimizes ``1/(2n) ||y - Xw - b||^2 + penalty(w)`` (n the sum of the sample weights) on
     the same C++ coordinate-descent engine as Lasso, the penalty entering only through its
     scalar prox: L1, L2, ElasticNet, Lk for any real k > 0 (k < 1: sparser than L1, non-convex;
-    k = 1.5, 3, 10: smooth), L0.
+    k = 1.5, 3, 10: smooth), L0; and GroupL2 (one group id per feature, or ``axis=0``: all
+    features one group) by block coordinate descent.
 
     Convex penalties stop on the duality gap (``dual_gap_``, scikit-learn's ``tol`` meaning).
     Non-convex ones (L0, Lk with k < 1) stop when a full pass changes no coordinate's support
@@ -327,4 +338,4 @@ class PenalizedRegression(_CoordinateDescentModel):
         return solve_target(data, t, l1, options, None, gram).coef
 
 
-__all__ = ["Lasso", "ElasticNet", "PenalizedRegression", "engine_description"]
+__all__ = ["Lasso", "ElasticNet", "PenalizedRegression", "engine_penalty"]

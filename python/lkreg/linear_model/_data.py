@@ -177,6 +177,39 @@ def check_options(max_iter: Any, tol: Any, positive: Any = False, selection: str
 
 
 @dataclass
+class Groups:
+    """A group lasso for the engine: features ordered by group, block steps, strength."""
+
+    ptr: np.ndarray  # int64 (n_groups + 1,)
+    features: np.ndarray  # int64 (p,)
+    lipschitz: np.ndarray  # float64 (n_groups,): largest eigenvalue of X_gc' W X_gc / S
+    lam: float
+
+
+def groups_of(ids: np.ndarray, lam: float, data: Data, gram: Optional[Gram]) -> Groups:
+    """Groups from one id per feature (0..G-1); block steps from each block's spectral norm."""
+    order = np.argsort(ids, kind="stable").astype(np.int64)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(ids))]).astype(np.int64)
+    lips = np.zeros(len(ptr) - 1)
+    sw = data.sample_weight
+    for g in range(len(lips)):
+        F = order[ptr[g]:ptr[g + 1]]
+        if F.size == 0:
+            continue
+        if gram is not None:
+            lips[g] = np.linalg.eigvalsh(gram.gram[np.ix_(F, F)])[-1]
+            continue
+        block = data.X[:, F]
+        block = np.asarray(block.toarray() if hasattr(block, "toarray") else block, dtype=np.float64)
+        if data.x_mean is not None:
+            block -= data.x_mean[F]
+        if sw is not None:
+            block *= np.sqrt(sw.astype(np.float64))[:, None]
+        lips[g] = np.linalg.norm(block, 2) ** 2 / data.weight_sum
+    return Groups(ptr, order, lips, float(lam))
+
+
+@dataclass
 class Solution:
     coef: np.ndarray  # float64 (p,)
     intercept: float
@@ -189,18 +222,24 @@ class Solution:
 
 
 def solve_target(data: Data, t: int, description: _core.PenaltyParams, options: Options,
-                 w0: Optional[np.ndarray] = None, gram: Optional[Gram] = None) -> Solution:
-    """Minimize 1/(2S) sum_i s_i (y_ti - x_i w - b)^2 + penalty(w) for target t."""
+                 w0: Optional[np.ndarray] = None, gram: Optional[Gram] = None,
+                 groups: Optional[Groups] = None) -> Solution:
+    """Minimize 1/(2S) sum_i s_i (y_ti - x_i w - b)^2 + penalty(w) for target t (the group
+    lasso of ``groups`` instead of ``description`` when given)."""
     w = np.zeros(data.n_features) if w0 is None else np.array(w0, dtype=np.float64)
     opts = _core.SolverOptions(description, options.max_iter, options.tol, options.positive,
                                options.random_selection, options.seed)
+    grouped = {} if groups is None else dict(
+        group_ptr=groups.ptr, group_features=groups.features, group_lipschitz=groups.lipschitz,
+        group_lam=groups.lam)
     if gram is not None:
-        r = _core.coordinate_descent_gram(opts, w, gram.gram, gram.xty[t], float(gram.yty[t]))
+        r = _core.coordinate_descent_gram(opts, w, gram.gram, gram.xty[t], float(gram.yty[t]),
+                                          **grouped)
         intercept = float(data.y_mean[t] - data.x_mean @ w) if data.x_mean is not None else 0.0
     else:
         y = np.ascontiguousarray(data.Y[:, t])
         common = dict(y=y, sample_weight=data.sample_weight, x_mean=data.x_mean,
-                      y_mean=float(data.y_mean[t]), weight_sum=data.weight_sum)
+                      y_mean=float(data.y_mean[t]), weight_sum=data.weight_sum, **grouped)
         if data.sparse:
             X = data.X
             indptr = X.indptr.astype(np.int64, copy=False)
@@ -233,4 +272,4 @@ def objective(data: Data, t: int, coef: np.ndarray, intercept: float, penalty_va
 
 
 __all__ = ["Data", "Gram", "Options", "Solution", "prepare", "use_gram", "gram_of",
-           "check_options", "grad_at_zero", "layout", "solve_target", "warn_not_converged", "objective"]
+           "check_options", "Groups", "groups_of", "grad_at_zero", "layout", "solve_target", "warn_not_converged", "objective"]

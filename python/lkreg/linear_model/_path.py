@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .. import penalties as _penalties
 from .._validation import flag, fraction, integer, positive as _positive
 from ._coordinate_descent import (ElasticNet, Lasso, PenalizedRegression, _LinearModel,
-                                  engine_description)
+                                  engine_penalty)
 from ._data import (Data, Gram, Options, check_options, grad_at_zero, gram_of, layout, prepare,
                     solve_target, use_gram, warn_not_converged)
 
@@ -53,11 +54,17 @@ def path_on(data: Data, penalty: _penalties.Penalty, alphas: np.ndarray, options
     coefs = np.zeros((k, p, len(alphas)))
     intercepts = np.zeros((k, len(alphas)))
     gaps = np.zeros((k, len(alphas)))
+    description, groups = engine_penalty(penalty, data, gram)
+    descriptions = [engine_penalty(with_strength(penalty, float(a)), data, gram)[0]
+                    if groups is None else description for a in alphas]
+    # a group lasso keeps its groups and block steps: only the strength moves
+    group_list = [None if groups is None else dataclasses.replace(
+        groups, lam=float(a) / (p if penalty.reduction == "mean" else 1))
+        for a in alphas]
     for t in range(k):
         w = None
-        for i, a in enumerate(alphas):
-            description = engine_description(with_strength(penalty, float(a)), p)
-            sol = solve_target(data, t, description, options, w, gram)
+        for i in range(len(alphas)):
+            sol = solve_target(data, t, descriptions[i], options, w, gram, group_list[i])
             if warn and not sol.converged:
                 warn_not_converged(sol, penalty.is_convex)
             w = sol.coef
@@ -134,9 +141,9 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     X, y = check_X_y(X, y, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
                      order="F", multi_output=True, y_numeric=True)
     data = layout(X, y, sample_weight, fit_intercept)
-    engine_description(penalty, data.n_features)
     gram = gram_of(data) if use_gram(precompute, data) else None
     if grid is None:
+        engine_penalty(penalty, data, gram)
         grid = alpha_grid(penalty, data, gram, n, eps)
     coefs, _, gaps = path_on(data, penalty, grid, options, gram)
     if data.single_target:
@@ -203,7 +210,7 @@ class _PathCV(_LinearModel):
         data = prepare(self, X, y, sample_weight, fit_intercept, multi_output=False)
         X, Y, sw = data.X, data.Y[:, 0], data.sample_weight
         for _, pen in families:
-            engine_description(pen, data.n_features)
+            engine_penalty(pen, data)
         # a family's path strength is alpha * scale (ElasticNetCV: l1 = alpha * l1_ratio)
         grids = [grid * scale if grid is not None else alpha_grid(pen, data, None, n, eps)
                  for scale, pen in families]
