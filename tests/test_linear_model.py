@@ -368,8 +368,12 @@ def test_penalized_regression_cv_picks_the_least_error(diabetes):
 
 ESTIMATORS = [Lasso(), ElasticNet(), Ridge(), Ridge(solver="cd"),
               PenalizedRegression(), PenalizedRegression(lkreg.Lk(1.5, 0.1)),
-              PenalizedRegression(lkreg.L0(0.1)), LassoCV(cv=3, alphas=10),
-              ElasticNetCV(cv=3, alphas=10), PenalizedRegressionCV(lkreg.Lk(0.5), cv=3, alphas=5)]
+              PenalizedRegression(lkreg.L0(0.1)), PenalizedRegression(lkreg.GroupL2(0.1, axis=0)),
+              # the weighted-vs-repeated-rows check compares final fits to 1e-7: a tight tol
+              # (scikit-learn's own test suite sets tol=1e-12 for LinearRegression there)
+              LassoCV(cv=3, alphas=10, tol=1e-13, max_iter=10**5),
+              ElasticNetCV(cv=3, alphas=10, tol=1e-13, max_iter=10**5),
+              PenalizedRegressionCV(lkreg.Lk(1.5), cv=3, alphas=5, tol=1e-13, max_iter=10**5)]
 
 
 def _expected_failures(estimator):
@@ -506,3 +510,22 @@ def test_group_lasso_path_starts_at_alpha_max(diabetes):
     assert alphas[0] == pytest.approx(max(np.linalg.norm(g0[ids == k]) for k in range(4)))
     assert np.all(coefs[:, 0] == 0) and np.any(coefs[:, 1] != 0)
     assert np.all(gaps <= 1e-11 * np.var(y))
+
+
+def test_import_lkreg_needs_neither_sklearn_nor_scipy():
+    import subprocess
+    import sys
+
+    code = ("import sys, lkreg; bad = [m for m in ('sklearn', 'scipy') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_clear_import_error_without_sklearn():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "try:\n    import lkreg.linear_model\nexcept ImportError as e:\n"
+            "    assert 'scikit-learn' in str(e), e\n    sys.exit(0)\nsys.exit(1)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

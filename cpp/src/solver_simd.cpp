@@ -37,10 +37,15 @@ using std::int64_t;
 template <class T, class I>
 class ResidualState {
  public:
-  ResidualState(const LinearProblem<T>& pb, const double* w)
-      : pb_(pb), n_(pb.n_samples), r_(pb.y, pb.y + pb.n_samples) {
-    b_ = pb.x_mean != nullptr ? pb.y_mean : 0.0;
-    for (int64_t j = 0; j < pb.n_features; ++j)
+  ResidualState(const LinearProblem<T>& pb, const double* w) : pb_(pb), n_(pb.n_samples) {
+    refresh(w);
+  }
+
+  // r = y - X w and b from scratch: rounding in the running updates never accumulates
+  void refresh(const double* w) {
+    r_.assign(pb_.y, pb_.y + n_);
+    b_ = pb_.x_mean != nullptr ? pb_.y_mean : 0.0;
+    for (int64_t j = 0; j < pb_.n_features; ++j)
       if (w[j] != 0) move(j, w[j]);
   }
 
@@ -153,8 +158,12 @@ class ResidualState {
 template <class T>
 class GramState {
  public:
-  GramState(const LinearProblem<T>& pb, const double* w)
-      : pb_(pb), p_(pb.n_features), q_(pb.xty, pb.xty + pb.n_features) {
+  GramState(const LinearProblem<T>& pb, const double* w) : pb_(pb), p_(pb.n_features) {
+    refresh(w);
+  }
+
+  void refresh(const double* w) {
+    q_.assign(pb_.xty, pb_.xty + p_);
     for (int64_t j = 0; j < p_; ++j)
       if (w[j] != 0) move(j, w[j]);
   }
@@ -401,6 +410,7 @@ class Engine {
     double a = 1.0, primal = 0.0, g = kProxInf, previous_gap = kProxInf;
     for (;;) {
       std::vector<int64_t> act = active_list();
+      state_.refresh(w_);
       fill_q(act);
       g = gap(act, a, primal);
       if (g <= tol_abs || n_iter_ >= o_.max_iter) break;
@@ -490,6 +500,14 @@ class Engine {
         for (std::size_t i = 0; i < K; ++i) acc[t] += z[i] / sum * history_[i + 1][t];
         feasible = feasible && std::isfinite(acc[t]) && !(o_.positive && acc[t] < 0);
       }
+      // a step much longer than the last kAnderson epochs' is a direction the data do not
+      // determine (the null space of X when p > n): moving far along it only costs precision
+      double step = 0.0, span = 0.0;
+      for (std::size_t t = 0; t < m; ++t) {
+        step = std::max(step, std::fabs(acc[t] - history_[K][t]));
+        span = std::max(span, std::fabs(history_[K][t] - history_[0][t]));
+      }
+      feasible = feasible && step <= 10.0 * span;
       if (feasible) {
         const double before = objective();
         std::vector<double> old(m);
@@ -497,7 +515,7 @@ class Engine {
           old[t] = w_[ws[t]];
           move_to(ws[t], acc[t]);
         }
-        if (!(objective() < before))
+        if (!(objective() < before - 1e-15 * std::fabs(before)))
           for (std::size_t t = 0; t < m; ++t) move_to(ws[t], old[t]);
       }
     }

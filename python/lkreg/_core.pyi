@@ -1,5 +1,5 @@
 # Type stubs for lkreg._core, the private compiled module (the public API is lkreg's).
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
@@ -155,3 +155,26 @@ def dropout_backward(
     grad: np.ndarray, mask: np.ndarray, p: float, out: Optional[np.ndarray] = None
 ) -> np.ndarray: ...
 def _pool_stats() -> dict[str, int]: ...
+
+# coordinate-descent engine (bind_solver.cpp): lkreg.linear_model's solver
+class SolverOptions:
+    def __init__(
+        self, penalty: PenaltyParams, max_iter: int = 1000, tol: float = 1e-4,
+        positive: bool = False, random_selection: bool = False, seed: int = 0,
+        working_sets: bool = True, screening: bool = True,
+    ) -> None: ...
+
+def coordinate_descent(
+    options: SolverOptions, w: np.ndarray, X: Optional[np.ndarray] = None,
+    data: Optional[np.ndarray] = None, indices: Optional[np.ndarray] = None,
+    indptr: Optional[np.ndarray] = None, n_samples: int = 0, y: Optional[np.ndarray] = None,
+    sample_weight: Optional[np.ndarray] = None, x_mean: Optional[np.ndarray] = None,
+    y_mean: float = 0.0, weight_sum: float = 1.0, group_ptr: Optional[np.ndarray] = None,
+    group_features: Optional[np.ndarray] = None, group_lipschitz: Optional[np.ndarray] = None,
+    group_lam: float = 0.0,
+) -> Dict[str, Any]: ...
+def coordinate_descent_gram(
+    options: SolverOptions, w: np.ndarray, gram: np.ndarray, xty: np.ndarray, yty: float,
+    group_ptr: Optional[np.ndarray] = None, group_features: Optional[np.ndarray] = None,
+    group_lipschitz: Optional[np.ndarray] = None, group_lam: float = 0.0,
+) -> Dict[str, Any]: ...
