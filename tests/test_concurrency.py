@@ -278,20 +278,6 @@ def _group_ids():
     return lambda: lkreg.GroupL2(0.1, groups=np.arange(x.size) % 1000).value(x)
 
 
-def _lasso(precompute):
-    """A setup: a Lasso fit of about 50 ms (the engine's call is one of the whole solve)."""
-
-    def setup():
-        linear_model = pytest.importorskip("lkreg.linear_model")
-        rng = np.random.default_rng(0)
-        X = np.asfortranarray(rng.standard_normal((2000, 400)))
-        y = X[:, :50] @ rng.standard_normal(50)
-        model = linear_model.Lasso(alpha=1e-4, tol=1e-12, precompute=precompute, max_iter=300)
-        return lambda: model.fit(X, y)
-
-    return setup
-
-
 C = _core
 LK = lkreg.Lk(2.5, 0.1)  # pow per element: compute-bound
 # (name, setup() -> call, the _core function whose kernel must run without the GIL)
@@ -341,8 +327,6 @@ GIL_CASES = [
     ("stream_copy", _with(lambda x, y: C.stream_copy(x, y)), C.stream_copy),
     ("stream_scale", _with(lambda x, y: C.stream_scale(x, 1.0)), C.stream_scale),
     ("stream_sum", _with(lambda x, y: C.stream_sum(x)), C.stream_sum),
-    ("Lasso.fit", _lasso(False), C.coordinate_descent),
-    ("Lasso.fit(precompute)", _lasso(True), C.coordinate_descent_gram),
 ]
 
 

@@ -106,7 +106,7 @@ def layout(X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> Data:
 def use_gram(precompute: Any, data: Data) -> bool:
     if isinstance(precompute, str):
         if precompute != "auto":
-            raise ValueError(f"precompute must be True, False, 'auto' or an array, got {precompute!r}")
+            raise ValueError(f"precompute must be True, False or 'auto', got {precompute!r}")
         return data.n_samples > data.n_features
     if isinstance(precompute, (bool, np.bool_)):
         return bool(precompute)
