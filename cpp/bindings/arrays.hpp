@@ -75,6 +75,19 @@ inline py::array inplace(const py::object& obj, const py::array& like, const cha
   return a;
 }
 
+// `out` must not share a byte with `other`, an input of another type or layout (a mask's
+// bytes): unlike an input of out's own dtype and shape, not even exactly.
+inline void disjoint(const py::array& out, const py::array& other, const char* name,
+                     const char* other_name) {
+  const auto* oo = static_cast<const char*>(out.data());
+  const auto* xo = static_cast<const char*>(other.data());
+  const auto ob = static_cast<std::ptrdiff_t>(out.nbytes());
+  const auto xb = static_cast<std::ptrdiff_t>(other.nbytes());
+  if (ob > 0 && xb > 0 && oo < xo + xb && xo < oo + ob)
+    throw py::value_error(std::string(name) + " overlaps " + other_name +
+                          ": pass a separate array");
+}
+
 // `out` argument: a new array shaped like `like` when None, else checked as inplace().
 inline py::array output(const py::object& out, const py::array& like, const char* name,
                         const char* like_name) {

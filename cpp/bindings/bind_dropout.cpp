@@ -75,7 +75,8 @@ void bind_dropout(py::module_& m) {
         check_p(p);
         if (n < 0) throw py::value_error("n must be >= 0");
         const DropoutStream s = stream_of(seed, stream, offset, n);
-        const std::vector<py::ssize_t> shape{packed ? (n + 7) / 8 : n};
+        // n / 8 rounded up without n + 7, which overflows for n near 2^63
+        const std::vector<py::ssize_t> shape{packed ? n / 8 + (n % 8 != 0) : n};
         py::array mask(packed ? py::dtype::of<std::uint8_t>() : py::dtype::of<bool>(), shape);
         auto* bytes = static_cast<std::uint8_t*>(mask.mutable_data());
         {
@@ -156,6 +157,7 @@ void bind_dropout(py::module_& m) {
                                   " like grad, got " + shape_str(mask));
         }
         py::array y = output(out, grad, "out", "grad");
+        disjoint(y, mask, "out", "mask");
         const auto* bytes = static_cast<const std::uint8_t*>(mask.data());
         with_float(f, [&](auto t) {
           using T = decltype(t);

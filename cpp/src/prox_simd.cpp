@@ -65,7 +65,7 @@ void scale_kernel(const T* x, T c, T* y, std::int64_t n) {
 template <class T>
 void lk_prox_kernel(const T* x, double k, double tau, T* y, std::int64_t n) {
   const PenaltyParams p{PenaltyKind::Lk, tau, k, 0.0};
-  if (k == 3.0) {
+  if (k == 3.0 && coefficient_fits<T>(12.0 * tau)) {  // else with_prox_term's double form
     // The overflow-safe form costs a sqrt and two divisions more, so only blocks holding an
     // element above cube_safe (or inf) compute it; each element's formula depends on its own
     // |x| only, so the split changes no bit.

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "lkreg/penalty.hpp"
 #include "simd_math.hpp"
@@ -74,19 +75,46 @@ inline double prox_two_thirds_scaled(double tau_s) {
 }
 
 // The root in [lo, hi] of f(x) = x - b + c x^(k-1), where f(lo) <= 0 <= f(hi): Newton from
-// hi, bisecting when a step leaves the bracket. Scalar.
-inline double solve_power_equation(double b, double c, double k, double lo, double hi) {
-  double x = hi;
+// hi, bisecting when a step leaves the bracket. Scalar, in R (double, or long double where
+// c x^(k-2) leaves double's range: see power_root).
+template <class R>
+inline R solve_power_equation(R b, R c, R k, R lo, R hi) {
+  constexpr R tol = std::numeric_limits<R>::epsilon() * R(2);
+  R x = hi;
   for (int it = 0; it < 200; ++it) {
-    const double p = std::pow(x, k - 2.0);
-    const double f = (x - b) + c * p * x;
+    const R p = std::pow(x, k - R(2));
+    const R f = (x - b) + c * p * x;
     if (f > 0) hi = x; else lo = x;
-    double next = x - f / (1.0 + c * (k - 1.0) * p);
-    if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
-    if (std::fabs(next - x) <= 0x1p-51 * x || hi - lo <= 0x1p-51 * hi) return next;
+    R next = x - f / (R(1) + c * (k - R(1)) * p);
+    if (!(next >= lo && next <= hi)) next = R(0.5) * (lo + hi);
+    if (std::fabs(next - x) <= tol * x || hi - lo <= tol * hi) return next;
     x = next;
   }
   return x;
+}
+
+// True when c x^(k-2) and c x^(k-1) (and (k - 1) times them) stay normal doubles over
+// [lo, hi]: x^e is monotone, so the ends decide, and Newton in double is exact to rounding.
+inline bool power_terms_fit_double(double c, double k, double lo, double hi) {
+  constexpr double small = std::numeric_limits<double>::min();
+  const double big = std::numeric_limits<double>::max() / (2.0 + k);
+  for (const double x : {lo, hi})
+    for (const double e : {k - 2.0, k - 1.0}) {
+      const double t = c * std::pow(x, e);
+      if (!(t >= small && t <= big)) return false;
+    }
+  return true;
+}
+
+// solve_power_equation in double where that is exact, else in long double (x87 on x86-64:
+// 64-bit mantissa, exponents to 2^16383, so c x^(k-2) neither overflows nor loses digits to
+// subnormals; an overflowing x^(k-2) used to send Newton to the low end of its bracket).
+inline double power_root(double b, double c_tau, double k, double lo, double hi) {
+  if (power_terms_fit_double(c_tau * k, k, lo, hi))
+    return solve_power_equation<double>(b, c_tau * k, k, lo, hi);
+  using L = long double;
+  return static_cast<double>(solve_power_equation<L>(b, static_cast<L>(c_tau) * static_cast<L>(k),
+                                                     k, lo, hi));
 }
 
 // zero_from = C^-(2-k) with C = (2(1-k))^(1/(2-k)) + k (2(1-k))^((k-1)/(2-k)), for k < 1: the
@@ -104,7 +132,7 @@ inline double prox_below_one_scaled(double tau_s, double k, double zero_from) {
   if (tau_s == 0) return 1.0;
   // the nonzero stationary point at the threshold: f < 0 there, the root lies above
   const double lo = std::pow(2.0 * tau_s * (1.0 - k), 1.0 / (2.0 - k));
-  return solve_power_equation(1.0, tau_s * k, k, lo, 1.0);
+  return power_root(1.0, tau_s, k, lo, 1.0);
 }
 
 // Any other k > 1: the root z of z - a + tau k z^(k-1), solved in z itself. z <= min(a, r) with
@@ -113,18 +141,32 @@ inline double prox_below_one_scaled(double tau_s, double k, double zero_from) {
 // nor underflows; inside it tau k z^(k-1) <= a, so f is finite, and Newton needs a few steps
 // whatever the magnitudes (a in (0, inf), tau > 0). (The scaled form u = z / a overflowed
 // tau a^(k-2) and crept towards small roots.)
+//
+// Rounding can put the root just outside the bracket (k = 1e308: the root 1 - 7e-306 rounds to
+// the bracket [1, 1]), where the float below is far better by the objective; the end of the
+// bracket is then compared with its lower neighbour on the objective itself, in long double.
 inline double prox_above_one(double a, double tau, double k) {
-  const double log2_root = (std::log2(a) - std::log2(tau * k)) / (k - 1.0);
+  const double log2_root = (std::log2(a) - std::log2(tau) - std::log2(k)) / (k - 1.0);
   const double hi = std::min(a, std::exp2(log2_root));
   const double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
-  return solve_power_equation(a, tau * k, k, lo, hi);
+  const double z = power_root(a, tau, k, lo, hi);
+  if (z != hi || z == 0) return z;
+  using L = long double;
+  const double below = std::nextafter(z, 0.0);
+  const auto objective = [&](double v) {
+    const L d = static_cast<L>(v) - static_cast<L>(a);
+    return L(0.5) * d * d + static_cast<L>(tau) * std::pow(static_cast<L>(v), static_cast<L>(k));
+  };
+  return objective(below) < objective(z) ? below : z;
 }
 
 // |prox| for any k > 0 other than the closed forms, a = |x| not NaN, tau >= 0. Scalar.
+// tau a^(k-2) as (tau / a) a^(k-1): a^(k-2) alone overflows for tiny a and underflows (to
+// subnormals, losing digits) for huge a, where tau can still be of the order of a^(2-k).
 inline double lk_prox_magnitude(double a, double k, double tau, double zero_from) {
   if (a == 0 || a == kProxInf || tau == 0) return a;
   if (k > 1) return prox_above_one(a, tau, k);
-  return a * prox_below_one_scaled(tau * std::pow(a, k - 2.0), k, zero_from);
+  return a * prox_below_one_scaled((tau / a) * std::pow(a, k - 1.0), k, zero_from);
 }
 
 // k = 3: z + 3 tau z^2 = a, with c = 12 tau. z = 2a / (1 + sqrt(1 + c a)) while c a cannot
@@ -146,12 +188,32 @@ inline T prox_cube_any(T a, T c) {
 }
 
 // k = 3/2: z + 1.5 tau sqrt(z) = a, a quadratic in sqrt(z): sqrt(z) = a / (h + sqrt(h^2 + a)),
-// h = 3 tau / 4. No intermediate exceeds a (or h^2); z is capped at a against rounding.
+// h = 3 tau / 4. z = a - 2 h s where the shrink is small (s * s would round a tiny shrink to a
+// whole ulp: prox(1e100, 1e-300) was nextafter(1e100, 0)), s * s where it is large (no
+// cancellation); capped at a (inf stays inf).
+template <class T>
+inline T three_halves_from_root(T a, T h, T s) {
+  const T shrink = T(2) * h * s;
+  const T z = shrink <= T(0.5) * a ? a - shrink : s * s;
+  return z < a ? z : a;
+}
+// h^2 overflows above sqrt(max): from there (h > three_halves_large<T>) the root is taken as
+// s = (a / h) / (1 + sqrt(1 + a / h^2)), whose intermediates stay below a / h.
+template <class T>
+constexpr T three_halves_large = sizeof(T) == 4 ? T(0x1p32) : T(0x1p256);
 template <class T>
 inline T prox_three_halves(T a, T h, T h2) {
-  const T s = a / (h + std::sqrt(h2 + a));
-  const T z = s * s;
-  return z < a ? z : a;
+  return three_halves_from_root(a, h, a / (h + std::sqrt(h2 + a)));
+}
+template <class T>
+inline T prox_three_halves_large_h(T a, T h) {
+  const T q = a / h;
+  return three_halves_from_root(a, h, q / (T(1) + std::sqrt(T(1) + q / h)));
+}
+template <class T>
+inline T prox_three_halves_any(T a, T h) {  // per-coordinate h: either form per element
+  return h > three_halves_large<T> ? prox_three_halves_large_h(a, h)
+                                   : prox_three_halves(a, h, h * h);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -195,50 +257,105 @@ struct HardProx {  // L0: keep x iff 0.5 x^2 > step * lam, i.e. |x| > sqrt(2 ste
   T operator()(T x, T s) const { return hard(x, std::sqrt(c * s)); }
 };
 
+// True when the step coefficient v (a double) is a normal T or 0: the closed forms of float32
+// compute in float lanes then; a coefficient that float32 rounds to 0 or inf or to a
+// subnormal (losing digits) makes with_prox_term take the double form instead (InDouble).
 template <class T>
-struct HalfProx {  // k = 1/2, in T (float32 keeps its lanes)
+inline bool coefficient_fits(double v) {
+  return v == 0 || (v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max());
+}
+
+// A double term applied to float32 elements: for coefficients outside float32's normal range
+// and for per-coordinate steps, whose product with the coefficient float32 cannot hold.
+template <class T, class DoubleTerm>
+struct InDouble {
+  DoubleTerm term;
+  T operator()(T x) const { return static_cast<T>(term(static_cast<double>(x))); }
+  T operator()(T x, T s) const {
+    return static_cast<T>(term(static_cast<double>(x), static_cast<double>(s)));
+  }
+};
+template <class T, class DoubleTerm>
+InDouble<T, DoubleTerm> in_double(const DoubleTerm& term) {
+  return InDouble<T, DoubleTerm>{term};
+}
+
+// k = 1/2, in T (float32 keeps its lanes). tau' = (tau / a) / sqrt(a): tau / a^(3/2) as one
+// division overflowed a^(3/2) for large a (tau' became 0 where it is O(1)) and underflowed it
+// for small a; the order here is exact wherever tau' matters (see lk_prox_magnitude). 0, inf
+// and NaN return x (0 * inf and inf / inf would be NaN).
+template <class T>
+struct HalfProx {
   T tau;
-  HalfProx(double lam, double scale) : tau(static_cast<T>(scale * lam)) {}
+  double tau_wide;
+  HalfProx(double lam, double scale) : tau(static_cast<T>(scale * lam)), tau_wide(scale * lam) {}
   T operator()(T x) const { return at(x, tau); }
-  T operator()(T x, T s) const { return at(x, tau * s); }
+  T operator()(T x, T s) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return at(x, tau * s);
+    } else {
+      return static_cast<T>(HalfProx<double>::at(x, tau_wide * static_cast<double>(s)));
+    }
+  }
   static T at(T x, T tau) {
     const T a = std::fabs(x);
-    const T u = prox_half_scaled(tau / (a * std::sqrt(a)));
-    return a != a ? x : std::copysign(a * u, x);
+    const T u = prox_half_scaled((tau / a) / std::sqrt(a));
+    return (a == 0 || !(a < std::numeric_limits<T>::infinity())) ? x : std::copysign(a * u, x);
   }
 };
 
-template <class T>
-struct ThreeHalvesProx {  // k = 3/2
+// k = 3/2; kLargeH: the uniform h is above three_halves_large (with_prox_term decides per call).
+template <class T, bool kLargeH = false>
+struct ThreeHalvesProx {
   T h, h2;
+  double h_wide;
   ThreeHalvesProx(double lam, double scale)
       : h(static_cast<T>(0.75 * scale * lam)),
-        h2(static_cast<T>(0.5625 * (scale * lam) * (scale * lam))) {}
-  T operator()(T x) const { return std::copysign(prox_three_halves(std::fabs(x), h, h2), x); }
+        h2(kLargeH ? T(0) : static_cast<T>((0.75 * scale * lam) * (0.75 * scale * lam))),
+        h_wide(0.75 * scale * lam) {}
+  T operator()(T x) const {
+    const T a = std::fabs(x);
+    return std::copysign(kLargeH ? prox_three_halves_large_h(a, h) : prox_three_halves(a, h, h2),
+                         x);
+  }
   T operator()(T x, T s) const {
-    return std::copysign(prox_three_halves(std::fabs(x), h * s, h2 * (s * s)), x);
+    if constexpr (std::is_same_v<T, double>) {
+      return std::copysign(prox_three_halves_any(std::fabs(x), h * s), x);
+    } else {
+      const double a = std::fabs(static_cast<double>(x));
+      return std::copysign(static_cast<T>(prox_three_halves_any(a, h_wide * s)), x);
+    }
   }
 };
 
 template <class T>
 struct CubeProx {  // k = 3
   T c;
-  CubeProx(double lam, double scale) : c(static_cast<T>(12.0 * scale * lam)) {}
+  double c_wide;
+  CubeProx(double lam, double scale)
+      : c(static_cast<T>(12.0 * scale * lam)), c_wide(12.0 * scale * lam) {}
   T operator()(T x) const { return std::copysign(prox_cube_any(std::fabs(x), c), x); }
-  T operator()(T x, T s) const { return std::copysign(prox_cube_any(std::fabs(x), c * s), x); }
+  T operator()(T x, T s) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return std::copysign(prox_cube_any(std::fabs(x), c * s), x);
+    } else {
+      const double a = std::fabs(static_cast<double>(x));
+      return std::copysign(static_cast<T>(prox_cube_any(a, c_wide * s)), x);
+    }
+  }
 };
 
 template <class T>
 struct TwoThirdsProx {  // k = 2/3, in double through a vectorized pow
   double tau;
-  PowFixed pow_k_minus_2;
-  TwoThirdsProx(double lam, double scale) : tau(scale * lam), pow_k_minus_2(2.0 / 3.0 - 2.0) {}
+  PowFixed pow_k_minus_1;
+  TwoThirdsProx(double lam, double scale) : tau(scale * lam), pow_k_minus_1(2.0 / 3.0 - 1.0) {}
   T operator()(T x) const { return at(x, tau); }
   T operator()(T x, T s) const { return at(x, tau * static_cast<double>(s)); }
-  T at(T x, double t) const {
+  T at(T x, double t) const {  // tau a^(-4/3) as (tau / a) a^(-1/3): see lk_prox_magnitude
     const double a = std::fabs(static_cast<double>(x));
-    const double u = prox_two_thirds_scaled(t * pow_k_minus_2(a));
-    return a != a ? x : std::copysign(static_cast<T>(a * u), x);
+    const double u = prox_two_thirds_scaled((t / a) * pow_k_minus_1(a));
+    return (a == 0 || !(a < kProxInf)) ? x : std::copysign(static_cast<T>(a * u), x);
   }
 };
 
@@ -277,11 +394,29 @@ void with_prox_term(const PenaltyParams& p, double scale, const F& f) {
     case PenaltyKind::Lk:
       break;
   }
-  if (p.k == 0.5) return f(HalfProx<T>(p.lam, scale));
+  constexpr bool kFloat = std::is_same_v<T, float>;
+  const double tau = scale * p.lam;
+  if (p.k == 0.5) {
+    if constexpr (kFloat)
+      if (!coefficient_fits<T>(tau)) return f(in_double<T>(HalfProx<double>(p.lam, scale)));
+    return f(HalfProx<T>(p.lam, scale));
+  }
   if (is_two_thirds(p.k)) return f(TwoThirdsProx<T>(p.lam, scale));
   if constexpr (kSmooth) {
-    if (p.k == 1.5) return f(ThreeHalvesProx<T>(p.lam, scale));
-    if (p.k == 3.0) return f(CubeProx<T>(p.lam, scale));
+    if (p.k == 1.5) {
+      if constexpr (kFloat)
+        if (!coefficient_fits<T>(0.75 * tau))
+          return 0.75 * tau > three_halves_large<double>
+                     ? f(in_double<T>(ThreeHalvesProx<double, true>(p.lam, scale)))
+                     : f(in_double<T>(ThreeHalvesProx<double>(p.lam, scale)));
+      if (0.75 * tau > three_halves_large<T>) return f(ThreeHalvesProx<T, true>(p.lam, scale));
+      return f(ThreeHalvesProx<T>(p.lam, scale));
+    }
+    if (p.k == 3.0) {
+      if constexpr (kFloat)
+        if (!coefficient_fits<T>(12.0 * tau)) return f(in_double<T>(CubeProx<double>(p.lam, scale)));
+      return f(CubeProx<T>(p.lam, scale));
+    }
   }
   return f(PowerProx<T>(p.k, p.lam, scale));
 }

@@ -31,7 +31,7 @@ from typing import Any, Literal, Optional, Tuple, Union, overload
 import numpy as np
 
 from . import _core
-from ._validation import as_input, integer, scalar_if_0d
+from ._validation import as_input, integer, scalar_if_0d, unit_interval
 
 __all__ = [
     "philox4x32_10",
@@ -51,12 +51,7 @@ def _probability(p: object) -> float:
     """A drop probability in [0, 1), else TypeError/ValueError naming p."""
     if type(p) is float and 0.0 <= p < 1.0:  # the common case first: small arrays pay per call
         return p
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p must be a real number, got {type(p).__name__}")
-    value = float(p)
-    if not 0.0 <= value < 1.0:  # NaN fails too
-        raise ValueError(f"p must be in [0, 1), got {p!r}")
-    return value
+    return unit_interval(p, "p")
 
 
 def _uint64(value: object, name: str) -> int:

@@ -31,7 +31,10 @@ def as_input(x: object, name: str) -> np.ndarray:
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"{name} must not be a masked array (lkreg would ignore its mask); "
                         f"pass {name}.filled(...) or {name}.data")
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except TypeError as exc:  # a torch bfloat16 tensor: name the argument
+        raise TypeError(f"{name} must be a float32 or float64 array: {exc}") from None
     if arr.dtype not in KERNEL_DTYPES:  # equality includes byte order: '>f8' is not in
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
     if not arr.flags.c_contiguous:
@@ -47,12 +50,20 @@ def scalar_if_0d(result: Any, out: Any) -> Any:
 
 
 def real_number(value: object, name: str, where: str = "") -> float:
-    """``float(value)`` for a real number (not a bool), else TypeError naming ``name``."""
+    """``float(value)`` for a real number (not a bool), else TypeError naming ``name``.
+
+    The one rule for every scalar lkreg takes: any ``numbers.Real`` (int, float, NumPy
+    scalars, ``fractions.Fraction``) is accepted; one too large for a float (``10**400``,
+    ``Fraction(10**400)``) is a ValueError naming the argument, not Python's OverflowError.
+    """
     if type(value) is float:  # the common case first: small arrays pay per call
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}{where}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a float{where}") from None
 
 
 def nonnegative(value: object, name: str, where: str = "") -> float:

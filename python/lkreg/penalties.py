@@ -604,8 +604,11 @@ class GroupL2(Penalty):
             if ids.size and ids.min() < 0:
                 raise ValueError("groups must be >= 0")
             # ids 0..n_groups-1 in the same order: large ids cost no memory for empty groups
-            groups = np.unique(ids, return_inverse=True)[1].reshape(ids.shape).astype(np.int64)
-            groups.setflags(write=False)
+            renumbered = np.unique(ids, return_inverse=True)[1].reshape(ids.shape)
+            # Backed by immutable bytes: the kernels trust these ids (validated once) and read
+            # them again, so nobody may write them, not even after setflags(write=True).
+            groups = np.frombuffer(renumbered.astype(np.int64).tobytes(), dtype=np.int64)
+            groups = groups.reshape(ids.shape)
         object.__setattr__(self, "axis", axis)
         object.__setattr__(self, "groups", groups)
 
@@ -628,8 +631,16 @@ class GroupL2(Penalty):
             return _core.group_scale_axis(w, self._normalized_axis(w), factor, out, accumulate)
         return _core.group_scale_ids(w, self.groups, factor, out, accumulate)
 
+    @staticmethod
+    def _empty(w: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
+        """The result for an empty ``w``, without its groups (along an axis of an empty array
+        there may be 2**60 empty ones): a scale of nothing, which checks ``out`` as usual."""
+        return _core.scale(w, 1.0, out)
+
     def value(self, w: Any) -> float:
         w = as_input(w, "w")
+        if w.size == 0:
+            return 0.0
         norms = np.sqrt(self._group_sumsq(w))
         return float(self.lam * self._scale(w.size) * np.sum(norms))
 
@@ -642,16 +653,22 @@ class GroupL2(Penalty):
 
     def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         w = as_input(w, "w")
+        if w.size == 0:
+            return self._empty(w, out)
         return scalar_if_0d(self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out), out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
         w = as_input(w, "w")
+        if w.size == 0:
+            return 0.0, self._empty(w, out)
         norms = np.sqrt(self._group_sumsq(w))
         value = float(self.lam * self._scale(w.size) * np.sum(norms))
         return value, scalar_if_0d(self._group_scale(w, self._grad_factor(w, norms), out), out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
         w = as_input(w, "w")
+        if w.size == 0:
+            return self._empty(w, g)
         factor = self._grad_factor(w, np.sqrt(self._group_sumsq(w)))
         return self._group_scale(w, factor, g, accumulate=True)
 
@@ -673,6 +690,8 @@ class GroupL2(Penalty):
                 "reduction": self.reduction}
 
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
+        if w.size == 0:
+            return self._empty(w, out)
         tau = step * self.lam
         norms = np.sqrt(self._group_sumsq(w))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -684,6 +703,8 @@ class GroupL2(Penalty):
         # c_i = lam step_i and r = ||x_g|| the root of h(r) = 1 / ||w_g / (r + c_g)|| = 1 (h
         # rises from h(0) to about (r + c)/||w_g||, nearly linear: Newton, kept in the bracket
         # [0, ||w_g||] by bisection). The group is 0 iff h(0) >= 1, i.e. ||w_g / c_g|| <= 1.
+        if w.size == 0:
+            return self._empty(w, out)
         c = (step * (self.lam * self._scale(w.size))).astype(np.float64)
         w64 = w.astype(np.float64)
         ones = np.ones_like(w64)

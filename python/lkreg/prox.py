@@ -15,13 +15,13 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._validation import as_input, scalar_if_0d
+from ._validation import as_input, nonnegative, real_number, scalar_if_0d
 
 __all__ = ["soft_threshold", "hard_threshold", "weight_decay"]
 
 
 def _scalar_threshold(t: Any) -> float:
-    value = float(t)
+    value = real_number(t, "t")
     if math.isnan(value) or value < 0:
         raise ValueError(f"t must be >= 0, got {t!r}")
     return value
@@ -178,8 +178,4 @@ def weight_decay(w: Any, rate: float, out: Optional[np.ndarray] = None) -> Any:
     >>> w
     array([ 0.5, -1. ,  2. ], dtype=float32)
     """
-    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"rate must be a real number, got {type(rate).__name__}")
-    if not math.isfinite(float(rate)) or rate < 0:
-        raise ValueError(f"rate must be a finite number >= 0, got {rate!r}")
-    return scalar_if_0d(_core.scale(as_input(w, "w"), 1.0 - float(rate), out), out)
+    return scalar_if_0d(_core.scale(as_input(w, "w"), 1.0 - nonnegative(rate, "rate"), out), out)

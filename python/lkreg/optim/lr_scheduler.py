@@ -46,6 +46,13 @@ def _finite(value: object, name: str) -> float:
     return finite(value, name)
 
 
+def _int_list(values: object, name: str = "milestones") -> List[object]:
+    """The items of an iterable of ints (not a lone int or a string), else TypeError naming it."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of ints, got {type(values).__name__}")
+    return list(values)
+
+
 def _check_optimizer(optimizer: object) -> None:
     from .optimizer import Optimizer
 
@@ -151,7 +158,14 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         key = self.optimizer._lr_key
-        for group, lr in zip(self.optimizer.param_groups, values):
+        # every value checked before the first group changes: a LambdaLR returning NaN, a
+        # negative number or a string is an error naming the scheduler, not a later step's
+        checked = [
+            nonnegative(lr, f"the learning rate {type(self).__name__} computed",
+                        f" for param_groups[{i}]")
+            for i, lr in enumerate(values)
+        ]
+        for group, lr in zip(self.optimizer.param_groups, checked):
             group[key] = lr
         self._last_lr = self._current_lrs()
 
@@ -258,7 +272,7 @@ class StepLR(LRScheduler):
         self, optimizer: "Optimizer", step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
         self.step_size = _integer(step_size, "step_size", 1)
-        self.gamma = _finite(gamma, "gamma")
+        self.gamma = nonnegative(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -301,8 +315,8 @@ class MultiStepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
-        self.milestones = Counter(_integer(m, "milestones", 0) for m in milestones)
-        self.gamma = _finite(gamma, "gamma")
+        self.milestones = Counter(_integer(m, "milestones", 0) for m in _int_list(milestones))
+        self.gamma = nonnegative(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -339,7 +353,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: "Optimizer", gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _finite(gamma, "gamma")
+        self.gamma = nonnegative(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -383,7 +397,7 @@ class CosineAnnealingLR(LRScheduler):
         self, optimizer: "Optimizer", T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
         self.T_max = _integer(T_max, "T_max", 1)
-        self.eta_min = _finite(eta_min, "eta_min")
+        self.eta_min = nonnegative(eta_min, "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -520,7 +534,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_0 = _integer(T_0, "T_0", 1)
         self.T_i = self.T_0
         self.T_mult = _integer(T_mult, "T_mult", 1)
-        self.eta_min = _finite(eta_min, "eta_min")
+        self.eta_min = nonnegative(eta_min, "eta_min")
         self.T_cur = integer(last_epoch, "last_epoch", -1)
         super().__init__(optimizer, last_epoch)
 
@@ -775,7 +789,7 @@ class SequentialLR(_Composite):
         _check_optimizer(optimizer)
         schedulers = list(schedulers)
         _check_members("SequentialLR", optimizer, schedulers)
-        milestones = [_integer(m, "milestones", 0) for m in milestones]
+        milestones = [_integer(m, "milestones", 0) for m in _int_list(milestones)]
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
