@@ -711,7 +711,7 @@ def test_penalty_that_does_not_fit_a_parameter_changes_nothing():
         (lambda p: Adagrad(p, lr_decay=float("nan")), ValueError, "lr_decay"),
         (lambda p: Adagrad(p, initial_accumulator_value=-1.0), ValueError, "initial_accumulator_value"),
         (lambda p: FTRL(p), ValueError, "alpha is required"),
-        (lambda p: FTRL(p, alpha=0.0), ValueError, "alpha"),
+        (lambda p: FTRL(p, alpha=-0.1), ValueError, "alpha"),  # 0 is legal (a schedule end)
         (lambda p: FTRL(p, alpha=0.1, penalty=L0(0.1)), ValueError, "FTRL takes"),
         (lambda p: SGD(p, penalty="l1"), TypeError, "penalty"),
         (lambda p: SGD([p[0], p[0]]), ValueError, "more than one param group"),

@@ -223,7 +223,8 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [base * real_number(fn(self.last_epoch), "the value LambdaLR's lr_lambda returned")
+                for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> Dict[str, Any]:
         """As :meth:`LRScheduler.state_dict`; plain functions are not saved, callable objects'

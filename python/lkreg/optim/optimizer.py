@@ -256,6 +256,7 @@ class Optimizer:
                 raise ValueError(f"params[{start + j}] appears in more than one param group")
             existing.add(id(p))
         group["params"] = params
+        _check_params(self.param_groups + [group])
         for key, value in self.defaults.items():
             if key not in group and value is required:
                 raise ValueError(f"{key} is required: give it to the optimizer or to every group")
@@ -368,6 +369,7 @@ class Optimizer:
         n_params = sum(len(group["params"]) for group in self.param_groups)
         if len(grads) != n_params:
             raise ValueError(f"got {len(grads)} gradients for {n_params} parameters")
+        _check_params(self.param_groups)
         calls = []
         start = 0
         for gi, group in enumerate(self.param_groups):
@@ -537,7 +539,7 @@ class Optimizer:
                 step = float(np.asarray(value))
             except (TypeError, ValueError):
                 raise ValueError(f"state[{index}]['step'] must be a whole number >= 0, got {value!r}") from None
-            if not (step >= 0 and step == int(step)):
+            if not (0 <= step < 2.0**63 and step == int(step)):
                 raise ValueError(
                     f"state[{index}]['step'] must be a whole number >= 0, got {value!r}"
                 )
@@ -553,6 +555,31 @@ class Optimizer:
                 f"got {arr.shape}"
             )
         return np.array(arr, dtype=p.dtype, order="C", copy=True)
+
+
+def _check_params(groups: List[Dict[str, Any]]) -> None:
+    """Every parameter writable, and no two sharing memory (``[w, w.view()]``, overlapping
+    slices of one buffer: each would be stepped twice), before any of them changes: a list
+    appended to after construction is checked again at each step."""
+    spans = []
+    index = 0
+    for group in groups:
+        params = group["params"]
+        if isinstance(params, np.ndarray) or not isinstance(params, list):
+            raise TypeError(f"param_groups[...]['params'] must be a list of arrays, got "
+                            f"{type(params).__name__}")
+        for p in params:
+            writable_array(p, f"params[{index}]")
+            if p.nbytes:
+                start = p.__array_interface__["data"][0]
+                spans.append((start, start + p.nbytes, index))
+            index += 1
+    spans.sort()
+    for (_, end, i), (begin, _, j) in zip(spans, spans[1:]):
+        if begin < end:
+            first, second = sorted((i, j))
+            raise ValueError(f"params[{second}] shares memory with params[{first}]: each "
+                             "parameter must be its own array")
 
 
 def _penalty_mode(group: Dict[str, Any], where: str) -> str:
@@ -1057,7 +1084,8 @@ class FTRL(Optimizer):
 
     def _options(self, group: Dict[str, Any], where: str) -> Dict[str, Any]:
         o = {
-            "alpha": positive(group["alpha"], "alpha", where),
+            # 0 is legal (a scheduler's eta_min): the step then leaves weights and state alone
+            "alpha": nonnegative(group["alpha"], "alpha", where),
             "beta": nonnegative(group["beta"], "beta", where),
             "l1": nonnegative(group["l1"], "l1", where),
             "l2": nonnegative(group["l2"], "l2", where),
@@ -1077,5 +1105,8 @@ class FTRL(Optimizer):
     _state_arrays = (("z", _on, _zero), ("n", _on, _zero))
 
     def _kernel(self, o, params, grads, states, steps, penalty, index, check_only):  # type: ignore[no-untyped-def]
-        _core.ftrl_step(params, grads, states[0], states[1], o["alpha"], o["beta"], o["l1"],
-                        o["l2"], *penalty, index, check_only)
+        alpha = o["alpha"]
+        # alpha = 0: every argument still checked, nothing moves (the limit of w -> w is not
+        # FTRL's closed form, whose 1 / alpha terms would divide by 0)
+        _core.ftrl_step(params, grads, states[0], states[1], alpha if alpha > 0 else 1.0, o["beta"],
+                        o["l1"], o["l2"], *penalty, index, check_only or alpha == 0)
