@@ -109,12 +109,22 @@ inline bool power_terms_fit_double(double c, double k, double lo, double hi) {
 // solve_power_equation in double where that is exact, else in long double (x87 on x86-64:
 // 64-bit mantissa, exponents to 2^16383, so c x^(k-2) neither overflows nor loses digits to
 // subnormals; an overflowing x^(k-2) used to send Newton to the low end of its bracket).
+// In long double, the result is also compared with its lower neighbour on the objective
+// 0.5 (x - b)^2 + c_tau x^k itself: rounding can put the root just outside the bracket (k =
+// 1e308: the root 1 - 7e-306 rounds to the bracket [1, 1]), where the float below is far better.
 inline double power_root(double b, double c_tau, double k, double lo, double hi) {
   if (power_terms_fit_double(c_tau * k, k, lo, hi))
     return solve_power_equation<double>(b, c_tau * k, k, lo, hi);
   using L = long double;
-  return static_cast<double>(solve_power_equation<L>(b, static_cast<L>(c_tau) * static_cast<L>(k),
-                                                     k, lo, hi));
+  const double z = static_cast<double>(
+      solve_power_equation<L>(b, static_cast<L>(c_tau) * static_cast<L>(k), k, lo, hi));
+  if (!(z > 0)) return z;
+  const double below = std::nextafter(z, 0.0);
+  const auto objective = [&](double v) {
+    const L d = static_cast<L>(v) - static_cast<L>(b);
+    return L(0.5) * d * d + static_cast<L>(c_tau) * std::pow(static_cast<L>(v), static_cast<L>(k));
+  };
+  return objective(below) < objective(z) ? below : z;
 }
 
 // zero_from = C^-(2-k) with C = (2(1-k))^(1/(2-k)) + k (2(1-k))^((k-1)/(2-k)), for k < 1: the
@@ -142,22 +152,13 @@ inline double prox_below_one_scaled(double tau_s, double k, double zero_from) {
 // whatever the magnitudes (a in (0, inf), tau > 0). (The scaled form u = z / a overflowed
 // tau a^(k-2) and crept towards small roots.)
 //
-// Rounding can put the root just outside the bracket (k = 1e308: the root 1 - 7e-306 rounds to
-// the bracket [1, 1]), where the float below is far better by the objective; the end of the
-// bracket is then compared with its lower neighbour on the objective itself, in long double.
+// exp2 of a logarithm is off by up to |log2_root| ulps, so both ends are widened by 2^-40
+// (a root just above hi was returned as hi: 1e-14 low for |w| = 1e55).
 inline double prox_above_one(double a, double tau, double k) {
   const double log2_root = (std::log2(a) - std::log2(tau) - std::log2(k)) / (k - 1.0);
-  const double hi = std::min(a, std::exp2(log2_root));
-  const double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)));
-  const double z = power_root(a, tau, k, lo, hi);
-  if (z != hi || z == 0) return z;
-  using L = long double;
-  const double below = std::nextafter(z, 0.0);
-  const auto objective = [&](double v) {
-    const L d = static_cast<L>(v) - static_cast<L>(a);
-    return L(0.5) * d * d + static_cast<L>(tau) * std::pow(static_cast<L>(v), static_cast<L>(k));
-  };
-  return objective(below) < objective(z) ? below : z;
+  const double hi = std::min(a, std::exp2(log2_root) * (1.0 + 0x1p-40));
+  const double lo = std::min(0.5 * a, std::exp2(log2_root - 1.0 / (k - 1.0)) * (1.0 - 0x1p-40));
+  return power_root(a, tau, k, lo, hi);
 }
 
 // |prox| for any k > 0 other than the closed forms, a = |x| not NaN, tau >= 0. Scalar.
@@ -194,7 +195,8 @@ inline T prox_cube_any(T a, T c) {
 template <class T>
 inline T three_halves_from_root(T a, T h, T s) {
   const T shrink = T(2) * h * s;
-  const T z = shrink <= T(0.5) * a ? a - shrink : s * s;
+  const T square = s * s;  // 0 when s underflows: then so does z
+  const T z = square >= T(0.5) * a ? a - shrink : square;
   return z < a ? z : a;
 }
 // h^2 overflows above sqrt(max): from there (h > three_halves_large<T>) the root is taken as

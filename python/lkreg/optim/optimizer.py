@@ -45,7 +45,6 @@ from .._validation import (
     flag,
     nonnegative,
     pair,
-    positive,
     unit_interval,
     writable_array,
 )
