@@ -8,7 +8,6 @@ in t = log z, and for k < 1 the root is compared with z = 0 on the objective its
 import mpmath
 import numpy as np
 
-_mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
 DIGITS = 50
 
 

@@ -1,6 +1,5 @@
 """Hardening, round 2: scalars and sizes, aliasing, scheduler arguments (table-driven)."""
 
-import threading
 from fractions import Fraction
 
 import numpy as np
