@@ -188,29 +188,32 @@ inline T prox_cube_any(T a, T c) {
                            : (a == std::numeric_limits<T>::infinity() ? a : large);
 }
 
-// k = 3/2: z + 1.5 tau sqrt(z) = a, a quadratic in sqrt(z): sqrt(z) = a / (h + sqrt(h^2 + a)),
-// h = 3 tau / 4. z = a - 2 h s where the shrink is small (s * s would round a tiny shrink to a
-// whole ulp: prox(1e100, 1e-300) was nextafter(1e100, 0)), s * s where it is large (no
-// cancellation); capped at a (inf stays inf).
+// k = 3/2: z + 1.5 tau sqrt(z) = a, a quadratic in sqrt(z): sqrt(z) = s = a / (h + r),
+// r = sqrt(h^2 + a), h = 3 tau / 4. Where the shrink is small, z = a (r - h) / (r + h) (s * s
+// would round a tiny shrink to a whole ulp: prox(1e100, 1e-300) was nextafter(1e100, 0)); where
+// it is large, s * s (no cancellation; 0 when s underflows). No multiply feeds an add, so no
+// level contracts one into an FMA: the bits are the same at every SIMD level. Capped at a (inf
+// stays inf).
 template <class T>
-inline T three_halves_from_root(T a, T h, T s) {
-  const T shrink = T(2) * h * s;
-  const T square = s * s;  // 0 when s underflows: then so does z
-  const T z = square >= T(0.5) * a ? a - shrink : square;
+inline T three_halves_from_root(T a, T s, T num, T den) {
+  const T square = s * s;
+  const T z = square >= T(0.5) * a ? a * (num / den) : square;
   return z < a ? z : a;
 }
-// h^2 overflows above sqrt(max): from there (h > three_halves_large<T>) the root is taken as
-// s = (a / h) / (1 + sqrt(1 + a / h^2)), whose intermediates stay below a / h.
+// h^2 overflows above sqrt(max): from there (h > three_halves_large<T>) the root is taken with
+// t = r / h = sqrt(1 + a / h^2) as s = (a / h) / (1 + t), whose intermediates stay below a / h.
 template <class T>
 constexpr T three_halves_large = sizeof(T) == 4 ? T(0x1p32) : T(0x1p256);
 template <class T>
 inline T prox_three_halves(T a, T h, T h2) {
-  return three_halves_from_root(a, h, a / (h + std::sqrt(h2 + a)));
+  const T r = std::sqrt(h2 + a);
+  return three_halves_from_root(a, a / (h + r), r - h, r + h);
 }
 template <class T>
 inline T prox_three_halves_large_h(T a, T h) {
   const T q = a / h;
-  return three_halves_from_root(a, h, q / (T(1) + std::sqrt(T(1) + q / h)));
+  const T t = std::sqrt(T(1) + q / h);
+  return three_halves_from_root(a, q / (T(1) + t), t - T(1), t + T(1));
 }
 template <class T>
 inline T prox_three_halves_any(T a, T h) {  // per-coordinate h: either form per element

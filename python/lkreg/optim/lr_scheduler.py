@@ -158,10 +158,11 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         key = self.optimizer._lr_key
-        # every value checked before the first group changes: a LambdaLR returning NaN, a
-        # negative number or a string is an error naming the scheduler, not a later step's
+        # every value checked before the first group changes: NaN, inf or a non-number is an
+        # error naming the scheduler, not a later step's (torch's three-phase OneCycleLR may dip
+        # just below 0, so the sign is LambdaLR's check)
         checked = [
-            nonnegative(lr, f"the learning rate {type(self).__name__} computed",
+            finite(lr, f"the learning rate {type(self).__name__} computed",
                         f" for param_groups[{i}]")
             for i, lr in enumerate(values)
         ]
@@ -223,7 +224,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
-        return [base * real_number(fn(self.last_epoch), "the value LambdaLR's lr_lambda returned")
+        return [base * nonnegative(fn(self.last_epoch), "the value LambdaLR's lr_lambda returned")
                 for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> Dict[str, Any]:
