@@ -59,7 +59,7 @@ constexpr int kCallerSpinsBeforeYield = 1 << 12;
 // kStallBackoff times that: whatever the machine is doing, stalls then cost at most about
 // 1/kStallBackoff of the time.
 constexpr double kStallChunks = 4.0;
-constexpr auto kStallMin = std::chrono::microseconds(30);
+constexpr auto kStallMin = std::chrono::microseconds(10);
 constexpr int kStallBackoff = 100;
 constexpr auto kStallBackoffMax = std::chrono::seconds(1);
 
