@@ -10,6 +10,7 @@ may be ``x`` itself (in place). Like ufuncs, a scalar or 0-d input gives a NumPy
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -54,7 +55,7 @@ def _threshold_args(x: Any, t: Any) -> Tuple[np.ndarray, Any, int, int]:
     xa = as_input(x, "x")
     if isinstance(t, (bool, np.bool_)) or t is None or isinstance(t, str):
         raise TypeError(f"t must be a number or an array, got {type(t).__name__}")
-    if isinstance(t, (int, float, np.integer, np.floating)):
+    if isinstance(t, numbers.Real):  # Fractions too: one rule for every scalar (_validation)
         return xa, _scalar_threshold(t), 0, 1
     ta = as_input(t, "t")
     if ta.ndim == 0:
