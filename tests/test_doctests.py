@@ -27,6 +27,8 @@ def test_the_modules_are_found():
                     reason="the examples show NumPy 2's reprs (np.float64(1.0))")
 @pytest.mark.parametrize("module_name", ["lkreg"] + MODULES)
 def test_docstring_examples_run(module_name, restore_threads):
+    if module_name.startswith(("lkreg.linear_model", "lkreg.neural_network")):
+        pytest.importorskip("sklearn")  # these follow scikit-learn's API and need it
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
