@@ -68,7 +68,7 @@ using Clock = std::chrono::steady_clock;
 // size (see Pool::run).
 constexpr auto kBackToBack = std::chrono::microseconds(20);
 
-// CPU time of the calling thread (a system call: used only on the path that woke a worker).
+// CPU time of the calling thread (a system call: used only for large jobs, see Pool::run).
 inline std::int64_t thread_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
