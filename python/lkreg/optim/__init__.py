@@ -31,16 +31,5 @@ __all__ = [
     "Adagrad",
     "FTRL",
     "lr_scheduler",
-    "LRScheduler",
-    "LambdaLR",
-    "StepLR",
-    "MultiStepLR",
-    "ExponentialLR",
-    "CosineAnnealingLR",
-    "LinearLR",
-    "CosineAnnealingWarmRestarts",
-    "OneCycleLR",
-    "SequentialLR",
-    "ChainedScheduler",
-    "ReduceLROnPlateau",
+    *lr_scheduler.__all__,  # the schedulers, importable from here as in torch
 ]
