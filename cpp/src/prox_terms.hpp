@@ -162,12 +162,14 @@ inline double prox_above_one(double a, double tau, double k) {
 }
 
 // |prox| for any k > 0 other than the closed forms, a = |x| not NaN, tau >= 0. Scalar.
-// tau a^(k-2) as (tau / a) a^(k-1): a^(k-2) alone overflows for tiny a and underflows (to
-// subnormals, losing digits) for huge a, where tau can still be of the order of a^(2-k).
+// tau a^(k-2) as (tau / a) (a^k / a): a^(k-2) alone overflows for tiny a and underflows (to
+// subnormals, losing digits) for huge a, where tau can still be of the order of a^(2-k); and
+// a^(k-1) would take the rounding of k - 1 times ln a (2e-14 relative at a = 1e176, k = 0.3),
+// where a^k / a is exact to two roundings and, for k < 1, in range for every a.
 inline double lk_prox_magnitude(double a, double k, double tau, double zero_from) {
   if (a == 0 || a == kProxInf || tau == 0) return a;
   if (k > 1) return prox_above_one(a, tau, k);
-  return a * prox_below_one_scaled((tau / a) * std::pow(a, k - 1.0), k, zero_from);
+  return a * prox_below_one_scaled((tau / a) * (std::pow(a, k) / a), k, zero_from);
 }
 
 // k = 3: z + 3 tau z^2 = a, with c = 12 tau. z = 2a / (1 + sqrt(1 + c a)) while c a cannot
@@ -189,15 +191,16 @@ inline T prox_cube_any(T a, T c) {
 }
 
 // k = 3/2: z + 1.5 tau sqrt(z) = a, a quadratic in sqrt(z): sqrt(z) = s = a / (h + r),
-// r = sqrt(h^2 + a), h = 3 tau / 4. Where the shrink is small, z = a (r - h) / (r + h) (s * s
-// would round a tiny shrink to a whole ulp: prox(1e100, 1e-300) was nextafter(1e100, 0)); where
-// it is large, s * s (no cancellation; 0 when s underflows). No multiply feeds an add, so no
-// level contracts one into an FMA: the bits are the same at every SIMD level. Capped at a (inf
-// stays inf).
+// r = sqrt(h^2 + a), h = 3 tau / 4. Where the shrink is small (h <= r / 4, so s >= 3r/4),
+// z = a (r - h) / (r + h) (s * s would round a tiny shrink to a whole ulp: prox(1e100, 1e-300)
+// was nextafter(1e100, 0)); where it is large, s * s (no cancellation; 0 when s underflows).
+// Both share the denominator, so each element costs one division. No multiply feeds an add,
+// so no level contracts one into an FMA: the bits are the same at every SIMD level. Capped at
+// a (inf stays inf, NaN stays NaN).
 template <class T>
-inline T three_halves_from_root(T a, T s, T num, T den) {
-  const T square = s * s;
-  const T z = square >= T(0.5) * a ? a * (num / den) : square;
+inline T three_halves_from_root(T a, bool small_shrink, T r_minus_h, T s_numerator, T den) {
+  const T q = (small_shrink ? r_minus_h : s_numerator) / den;
+  const T z = small_shrink ? a * q : q * q;
   return z < a ? z : a;
 }
 // h^2 overflows above sqrt(max): from there (h > three_halves_large<T>) the root is taken with
@@ -207,13 +210,13 @@ constexpr T three_halves_large = sizeof(T) == 4 ? T(0x1p32) : T(0x1p256);
 template <class T>
 inline T prox_three_halves(T a, T h, T h2) {
   const T r = std::sqrt(h2 + a);
-  return three_halves_from_root(a, a / (h + r), r - h, r + h);
+  return three_halves_from_root(a, h <= T(0.25) * r, r - h, a, r + h);
 }
 template <class T>
 inline T prox_three_halves_large_h(T a, T h) {
   const T q = a / h;
   const T t = std::sqrt(T(1) + q / h);
-  return three_halves_from_root(a, q / (T(1) + t), t - T(1), t + T(1));
+  return three_halves_from_root(a, T(1) <= T(0.25) * t, t - T(1), q, t + T(1));
 }
 template <class T>
 inline T prox_three_halves_any(T a, T h) {  // per-coordinate h: either form per element
@@ -353,13 +356,13 @@ struct CubeProx {  // k = 3
 template <class T>
 struct TwoThirdsProx {  // k = 2/3, in double through a vectorized pow
   double tau;
-  PowFixed pow_k_minus_1;
-  TwoThirdsProx(double lam, double scale) : tau(scale * lam), pow_k_minus_1(2.0 / 3.0 - 1.0) {}
+  PowFixed pow_k;
+  TwoThirdsProx(double lam, double scale) : tau(scale * lam), pow_k(2.0 / 3.0) {}
   T operator()(T x) const { return at(x, tau); }
   T operator()(T x, T s) const { return at(x, tau * static_cast<double>(s)); }
-  T at(T x, double t) const {  // tau a^(-4/3) as (tau / a) a^(-1/3): see lk_prox_magnitude
+  T at(T x, double t) const {  // tau a^(-4/3) as (tau / a) (a^k / a): see lk_prox_magnitude
     const double a = std::fabs(static_cast<double>(x));
-    const double u = prox_two_thirds_scaled((t / a) * pow_k_minus_1(a));
+    const double u = prox_two_thirds_scaled((t / a) * (pow_k(a) / a));
     return (a == 0 || !(a < kProxInf)) ? x : std::copysign(static_cast<T>(a * u), x);
   }
 };
