@@ -1,4 +1,5 @@
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cmath>
 #include <cstdint>
@@ -39,6 +40,46 @@ void require_dtype(const py::array& a, const py::dtype& dtype, const char* name,
 
 py::array new_like(const py::array& like, const py::dtype& dtype) {
   return py::array(dtype, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+}
+
+// A block of a C-order array, checked: block_shape within shape from start, and the whole
+// array's draws within 64-bit indices from offset. The vectors own what the layout points to.
+struct Block {
+  std::vector<std::int64_t> shape, start, block;
+  BlockLayout layout() const {
+    return BlockLayout{static_cast<int>(shape.size()), shape.data(), start.data(), block.data()};
+  }
+};
+
+Block block_of(std::vector<std::int64_t> shape, std::vector<std::int64_t> start,
+               std::vector<std::int64_t> block) {
+  if (start.size() != shape.size() || block.size() != shape.size())
+    throw py::value_error("shape, start and the block's shape must have the same length, got " +
+                          std::to_string(shape.size()) + ", " + std::to_string(start.size()) +
+                          " and " + std::to_string(block.size()));
+  if (shape.size() > 64) throw py::value_error("shape has more than 64 dimensions");
+  std::int64_t total = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0 || start[d] < 0 || block[d] < 0 || start[d] > shape[d] ||
+        block[d] > shape[d] - start[d])
+      throw py::value_error("the block (start " + std::to_string(start[d]) + ", length " +
+                            std::to_string(block[d]) + ") does not fit axis " + std::to_string(d) +
+                            " of length " + std::to_string(shape[d]));
+    if (shape[d] != 0 && total > std::numeric_limits<std::int64_t>::max() / shape[d])
+      throw py::value_error("shape has more than 2**63 - 1 elements");
+    total *= shape[d];
+  }
+  return Block{std::move(shape), std::move(start), std::move(block)};
+}
+
+std::int64_t total_size(const Block& b) {
+  std::int64_t n = 1;
+  for (std::int64_t d : b.shape) n *= d;
+  return n;
+}
+
+std::vector<std::int64_t> shape_of(const py::array& a) {
+  return std::vector<std::int64_t>(a.shape(), a.shape() + a.ndim());
 }
 
 }  // namespace
@@ -133,6 +174,77 @@ void bind_dropout(py::module_& m) {
         return y;
       },
       "x"_a.noconvert(), "p"_a, "seed"_a, "stream"_a, "offset"_a, "out"_a = py::none());
+
+  // The block versions: x (or the mask) is the block of a C-order array of `shape` that starts
+  // at `start`; every element draws at its global index (offset + its flat index in the whole
+  // array), so the blocks of any blocking give the whole array's result.
+  m.def(
+      "dropout_mask_block",
+      [](const std::vector<std::int64_t>& block_shape, double p, std::uint64_t seed,
+         std::uint64_t stream, std::uint64_t offset, const std::vector<std::int64_t>& shape,
+         const std::vector<std::int64_t>& start) {
+        check_p(p);
+        const Block b = block_of(shape, start, block_shape);
+        const DropoutStream s = stream_of(seed, stream, offset, total_size(b));
+        py::array mask(py::dtype::of<bool>(),
+                       std::vector<py::ssize_t>(block_shape.begin(), block_shape.end()));
+        auto* bytes = static_cast<std::uint8_t*>(mask.mutable_data());
+        {
+          ReleaseGil nogil;
+          dropout_mask_block(s, p, b.layout(), bytes);
+        }
+        return mask;
+      },
+      "block_shape"_a, "p"_a, "seed"_a, "stream"_a, "offset"_a, "shape"_a, "start"_a);
+
+  m.def(
+      "dropout_block",
+      [](const py::array& x, double p, std::uint64_t seed, std::uint64_t stream,
+         std::uint64_t offset, const std::vector<std::int64_t>& shape,
+         const std::vector<std::int64_t>& start, const py::object& out,
+         bool return_mask) -> py::object {
+        const Float f = input(x, "x");
+        check_p(p);
+        const Block b = block_of(shape, start, shape_of(x));
+        const DropoutStream s = stream_of(seed, stream, offset, total_size(b));
+        py::array y = output(out, x, "out", "x");
+        py::object mask = py::none();
+        std::uint8_t* mask_bytes = nullptr;
+        if (return_mask) {
+          py::array a = new_like(x, py::dtype::of<bool>());
+          mask_bytes = static_cast<std::uint8_t*>(a.mutable_data());
+          mask = a;
+        }
+        with_float(f, [&](auto t) {
+          using T = decltype(t);
+          ReleaseGil nogil;
+          lkreg::dropout_block<T>(s, p, b.layout(), data<T>(x), mutable_data<T>(y), mask_bytes);
+        });
+        if (return_mask) return py::make_tuple(y, mask);
+        return std::move(y);
+      },
+      "x"_a.noconvert(), "p"_a, "seed"_a, "stream"_a, "offset"_a, "shape"_a, "start"_a,
+      "out"_a = py::none(), "return_mask"_a = false);
+
+  m.def(
+      "alpha_dropout_block",
+      [](const py::array& x, double p, std::uint64_t seed, std::uint64_t stream,
+         std::uint64_t offset, const std::vector<std::int64_t>& shape,
+         const std::vector<std::int64_t>& start, const py::object& out) {
+        const Float f = input(x, "x");
+        check_p(p);
+        const Block b = block_of(shape, start, shape_of(x));
+        const DropoutStream s = stream_of(seed, stream, offset, total_size(b));
+        py::array y = output(out, x, "out", "x");
+        with_float(f, [&](auto t) {
+          using T = decltype(t);
+          ReleaseGil nogil;
+          lkreg::alpha_dropout_block<T>(s, p, b.layout(), data<T>(x), mutable_data<T>(y));
+        });
+        return y;
+      },
+      "x"_a.noconvert(), "p"_a, "seed"_a, "stream"_a, "offset"_a, "shape"_a, "start"_a,
+      "out"_a = py::none());
 
   // mask: bool of grad's shape, or uint8 packed bits ((grad.size + 7) // 8 of them).
   m.def(

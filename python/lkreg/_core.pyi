@@ -1,5 +1,5 @@
 # Type stubs for lkreg._core, the private compiled module (the public API is lkreg's).
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -153,6 +153,19 @@ def alpha_dropout(
 ) -> np.ndarray: ...
 def dropout_backward(
     grad: np.ndarray, mask: np.ndarray, p: float, out: Optional[np.ndarray] = None
+) -> np.ndarray: ...
+# block versions (lkreg.dask): x is the block of a C-order array of `shape` starting at `start`
+def dropout_mask_block(
+    block_shape: Sequence[int], p: float, seed: int, stream: int, offset: int,
+    shape: Sequence[int], start: Sequence[int],
+) -> np.ndarray: ...
+def dropout_block(
+    x: np.ndarray, p: float, seed: int, stream: int, offset: int, shape: Sequence[int],
+    start: Sequence[int], out: Optional[np.ndarray] = None, return_mask: bool = False,
+) -> Union[np.ndarray, tuple[np.ndarray, np.ndarray]]: ...
+def alpha_dropout_block(
+    x: np.ndarray, p: float, seed: int, stream: int, offset: int, shape: Sequence[int],
+    start: Sequence[int], out: Optional[np.ndarray] = None,
 ) -> np.ndarray: ...
 def _pool_stats() -> dict[str, int]: ...
 

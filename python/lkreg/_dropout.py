@@ -31,7 +31,8 @@ from typing import Any, Literal, Optional, Tuple, Union, overload
 import numpy as np
 
 from . import _core
-from ._validation import as_input, integer, scalar_if_0d, unit_interval
+from ._validation import (as_input, integer, is_dask_array, no_out_for_dask, scalar_if_0d,
+                          unit_interval)
 
 __all__ = [
     "philox4x32_10",
@@ -272,11 +273,20 @@ def dropout(
     array([[0., 2., 2., 2.],
            [0., 2., 0., 2.]])
     """
+    if is_dask_array(x):  # lazy, block by block, each element at its global index (lkreg.dask)
+        no_out_for_dask(out)
+        return _dask().dropout(x, p, seed, stream, offset, return_mask=bool(return_mask))
     result = _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
     if return_mask:
         y, mask = result
         return scalar_if_0d(y, out), scalar_if_0d(mask, None)
     return scalar_if_0d(result, out)
+
+
+def _dask() -> Any:
+    from .dask import _arrays
+
+    return _arrays
 
 
 def _kernel_args(
@@ -324,6 +334,9 @@ def dropout_backward(
     ...                     lkreg.dropout_backward(np.ones((2, 4)), mask, 0.5)))
     True
     """
+    if is_dask_array(grad):
+        no_out_for_dask(out)
+        return _dask().dropout_backward(grad, mask, p)
     grad = as_input(grad, "grad")
     mask = np.asarray(mask)
     if not mask.flags.c_contiguous:
@@ -385,6 +398,9 @@ def alpha_dropout(
     >>> bool(abs(y.mean()) < 0.01 and abs(y.std() - 1) < 0.01)
     True
     """
+    if is_dask_array(x):
+        no_out_for_dask(out)
+        return _dask().alpha_dropout(x, p, seed, stream, offset)
     return scalar_if_0d(_core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out), out)
 
 
@@ -429,6 +445,9 @@ def drop_connect(
     array([[0.       , 0.       , 1.3333334],
            [1.3333334, 1.3333334, 0.       ]], dtype=float32)
     """
+    if is_dask_array(w):
+        no_out_for_dask(out)
+        return _dask().dropout(w, p, seed, stream, offset, name="w")
     return scalar_if_0d(_core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False), out)
 
 
@@ -505,7 +524,8 @@ class Dropout:
         if not self.training:
             self._last = None
             return x if isinstance(x, np.ndarray) else np.asarray(x)
-        x = as_input(x, "x")
+        if not is_dask_array(x):  # a dask x gives a lazy result (the same masks)
+            x = as_input(x, "x")
         y = dropout(x, self.p, seed=self.seed, stream=self.stream, offset=self.offset, out=out)
         self._last = (self.offset, x.shape)
         self.offset += x.size
@@ -533,7 +553,8 @@ class Dropout:
                 raise RuntimeError("backward() needs a forward() in training mode first")
             return grad if isinstance(grad, np.ndarray) else np.asarray(grad)
         offset, shape = self._last
-        grad = as_input(grad, "grad")
+        if not is_dask_array(grad):
+            grad = as_input(grad, "grad")
         if grad.shape != shape:
             raise ValueError(
                 f"grad must have shape {shape} like the last forward's input, got {grad.shape}"

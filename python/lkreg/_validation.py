@@ -19,6 +19,27 @@ import numpy as np
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def is_dask_array(x: object) -> bool:
+    """True for a dask array; dask is imported only for an object whose type comes from it.
+
+    The functions that accept dask arrays (lkreg.dask) check this first; every other one gets a
+    TypeError from :func:`as_input` instead of computing a large array into memory silently.
+    """
+    cls = type(x)
+    if cls is np.ndarray or not cls.__module__.startswith("dask."):
+        return False
+    import dask.array
+
+    return isinstance(x, dask.array.Array)
+
+
+def no_out_for_dask(out: object) -> None:
+    """Dask arrays are immutable: a lazy result has no ``out=`` to write into."""
+    if out is not None:
+        raise ValueError("out= is not supported with a dask array: the result is a new lazy "
+                         "dask array")
+
+
 def as_input(x: object, name: str) -> np.ndarray:
     """Return ``x`` as an ndarray the kernels can read, or raise a TypeError naming it.
 
@@ -28,6 +49,9 @@ def as_input(x: object, name: str) -> np.ndarray:
     order (the documented copy for strided input). Any other dtype (int, bool, float16, complex,
     object, str, non-native byte order) is a TypeError: lkreg never casts silently.
     """
+    if type(x) is not np.ndarray and is_dask_array(x):
+        raise TypeError(f"{name} is a dask array, which this function does not take (see "
+                        f"lkreg.dask for those that do); pass {name}.compute() to use memory")
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"{name} must not be a masked array (lkreg would ignore its mask); "
                         f"pass {name}.filled(...) or {name}.data")

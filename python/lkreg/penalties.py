@@ -18,7 +18,8 @@ from typing import Any, Dict, FrozenSet, Literal, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._validation import as_input, choice, integer, nonnegative, scalar_if_0d
+from ._validation import (as_input, choice, integer, is_dask_array, no_out_for_dask,
+                          nonnegative, scalar_if_0d)
 
 __all__ = ["Penalty", "L1", "L2", "Lk", "ElasticNet", "L0", "GroupL2"]
 
@@ -35,13 +36,19 @@ def _rebuild(cls: type, kwargs: Dict[str, Any]) -> "Penalty":
     return cls(**kwargs)
 
 
+def _dask() -> Any:
+    from .dask import _arrays
+
+    return _arrays
+
+
 def _step_array(step: np.ndarray, w: np.ndarray) -> np.ndarray:
     """A per-element step: real, w's shape, finite and >= 0; cast to w's dtype (C order)."""
     if step.dtype.kind not in "fiu":
         raise TypeError(f"step must be a real number or array, got dtype {step.dtype}")
     if step.shape != w.shape:
         raise ValueError(f"step must be a number or an array of w's shape {w.shape}, got {step.shape}")
-    arr = np.ascontiguousarray(step, dtype=w.dtype)
+    arr = np.asarray(step, dtype=w.dtype, order="C")  # (ascontiguousarray makes 0-d 1-d)
     with np.errstate(invalid="ignore"):
         ok = bool(np.all((arr >= 0) & (arr < np.inf)))
     if not ok:
@@ -166,6 +173,8 @@ class Penalty:
         float
             ``r(w)``, accumulated in float64.
         """
+        if is_dask_array(w):  # a lazy 0-d float64 dask array (lkreg.dask)
+            return _dask().penalty_value(self, w)
         w = as_input(w, "w")
         return _core.penalty_value(self._desc(w), w)
 
@@ -187,6 +196,9 @@ class Penalty:
         ndarray
             The gradient, ``out`` if given.
         """
+        if is_dask_array(w):
+            no_out_for_dask(out)
+            return _dask().penalty_grad(self, w)
         w = as_input(w, "w")
         return scalar_if_0d(_core.penalty_grad(self._desc(w), w, out), out)
 
@@ -205,6 +217,9 @@ class Penalty:
         value : float
         grad : ndarray
         """
+        if is_dask_array(w):  # two lazy results; each block is read once per result
+            no_out_for_dask(out)
+            return _dask().penalty_value(self, w), _dask().penalty_grad(self, w)
         w = as_input(w, "w")
         value, grad = _core.penalty_value_and_grad(self._desc(w), w, out)
         return value, scalar_if_0d(grad, out)
@@ -224,6 +239,8 @@ class Penalty:
         ndarray
             ``g``.
         """
+        if is_dask_array(w):  # dask arrays are immutable: the sum, as a new lazy array
+            return _dask().penalty_add_grad(self, w, g)
         w = as_input(w, "w")
         return _core.penalty_grad(self._desc(w), w, g, accumulate=True)
 
@@ -256,6 +273,9 @@ class Penalty:
         >>> lkreg.L1(1.0).prox(np.array([3.0, -0.5, 2.0]), np.array([1.0, 1.0, 4.0]))
         array([ 2., -0.,  0.])
         """
+        if is_dask_array(w):
+            no_out_for_dask(out)
+            return _dask().penalty_prox(self, w, step)
         w = as_input(w, "w")
         if isinstance(step, (np.ndarray, list, tuple)):
             return scalar_if_0d(self._prox_steps(w, _step_array(np.asarray(step), w), out), out)

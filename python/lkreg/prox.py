@@ -16,7 +16,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._validation import as_input, nonnegative, real_number, scalar_if_0d
+from ._validation import (as_input, is_dask_array, no_out_for_dask, nonnegative, real_number,
+                          scalar_if_0d)
 
 __all__ = ["soft_threshold", "hard_threshold", "weight_decay"]
 
@@ -112,6 +113,8 @@ def soft_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> Any:
     array([[ 0.5, -1. ],
            [ 2.5,  0. ]], dtype=float32)
     """
+    if is_dask_array(x):  # lazy, block by block (lkreg.dask)
+        return _on_dask(soft_threshold, x, t, out)
     xa, ta, mid, inner = _threshold_args(x, t)
     return scalar_if_0d(_core.soft_threshold(xa, ta, out, 1.0, mid, inner), out)
 
@@ -149,6 +152,8 @@ def hard_threshold(x: Any, t: Any, out: Optional[np.ndarray] = None) -> Any:
     (True, array([[0.2, 0.9],
            [0. , 0.9]]))
     """
+    if is_dask_array(x):
+        return _on_dask(hard_threshold, x, t, out)
     xa, ta, mid, inner = _threshold_args(x, t)
     return scalar_if_0d(_core.hard_threshold(xa, ta, out, mid, inner), out)
 
@@ -179,4 +184,17 @@ def weight_decay(w: Any, rate: float, out: Optional[np.ndarray] = None) -> Any:
     >>> w
     array([ 0.5, -1. ,  2. ], dtype=float32)
     """
+    if is_dask_array(w):
+        no_out_for_dask(out)
+        from .dask import _arrays
+
+        return _arrays.weight_decay(w, rate)
     return scalar_if_0d(_core.scale(as_input(w, "w"), 1.0 - nonnegative(rate, "rate"), out), out)
+
+
+def _on_dask(kernel: Any, x: Any, t: Any, out: Any) -> Any:
+    """``kernel`` (this module's in-memory function) on every block of dask x."""
+    no_out_for_dask(out)
+    from .dask import _arrays
+
+    return _arrays.threshold_blocks(kernel, x, t)

@@ -1,0 +1,90 @@
+"""lkreg on Dask: the same kernels, penalties and linear models on chunked arrays and clusters.
+
+Needs dask (``pip install 'lkreg[dask]'``); ``import lkreg`` does not. lkreg's functions and
+methods take dask arrays directly and return lazy dask arrays (dask is imported only when one
+arrives):
+
+- ``soft_threshold``, ``hard_threshold``, ``weight_decay``, ``dropout``, ``alpha_dropout``,
+  ``drop_connect``, ``dropout_backward``, the ``Dropout`` layer, and every element-wise
+  penalty's ``grad``, ``add_grad`` and ``prox``: equal to the in-memory result bit for bit for
+  any chunking, chunks split along the last axis included (dropout draws each element's random
+  number from its global C-order index, so a block's rows get their own offsets);
+- a penalty's ``value``: a lazy 0-d float64 array, the sum of per-block float64 values in the
+  graph's fixed order (the same bits on every run for a given chunking, the in-memory value to
+  float64 rounding);
+- ``Lasso``, ``ElasticNet``, ``Ridge`` and ``PenalizedRegression`` (lkreg.linear_model) fit a
+  tall dask X and y from one distributed pass of sufficient statistics (X'X, X'y, column sums,
+  sum of y^2, weights) and then the in-memory Gram solver.
+
+This module adds :func:`dropout_mask` (a mask as a chunked dask array) and
+:func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays are
+immutable); ``GroupL2`` does not take dask arrays (its groups may span blocks).
+
+Workers use one lkreg thread each by default: dask's nanny starts worker processes with
+``OMP_NUM_THREADS=1``, which lkreg reads (``LKREG_NUM_THREADS`` overrides it); in-process
+(threaded) workers share the process's pool, and a call that finds it busy runs on its own
+thread. Cross-validation (``LassoCV`` and the other CV estimators) runs its folds on a cluster
+through joblib: ``with joblib.parallel_config("dask"): LassoCV(n_jobs=-1).fit(X, y)``.
+
+Examples
+--------
+>>> import numpy as np, dask.array as da, lkreg
+>>> x = np.arange(-6.0, 6.0).reshape(3, 4)
+>>> dx = da.from_array(x, chunks=(2, 3))  # split along both axes
+>>> lazy = lkreg.soft_threshold(dx, 1.5)
+>>> bool(np.array_equal(lazy.compute(), lkreg.soft_threshold(x, 1.5)))
+True
+>>> bool(np.array_equal(lkreg.dropout(dx, 0.5, seed=3).compute(), lkreg.dropout(x, 0.5, seed=3)))
+True
+>>> float(lkreg.L1(0.5).value(dx).compute()) == lkreg.L1(0.5).value(x)
+True
+"""
+
+try:
+    import dask.array  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without dask
+    raise ImportError("lkreg.dask needs dask: pip install 'lkreg[dask]' "
+                      "(or pip install 'dask[array,distributed]')") from exc
+
+from ._arrays import dropout_mask as _dropout_mask
+from .. import _dropout
+from ..prox import hard_threshold, soft_threshold, weight_decay
+
+dropout = _dropout.dropout
+alpha_dropout = _dropout.alpha_dropout
+drop_connect = _dropout.drop_connect
+dropout_backward = _dropout.dropout_backward
+
+
+def dropout_mask(shape, p, *, seed, stream=0, offset=0, chunks="auto"):
+    """The mask of :func:`lkreg.dropout_mask` as a bool dask array chunked by ``chunks``.
+
+    Each block is drawn where it runs, from its elements' global indices: the whole mask is
+    never in one place, and ``compute()`` equals ``lkreg.dropout_mask(shape, p, ...)``.
+
+    Parameters
+    ----------
+    shape : int or tuple of ints
+    p : float
+        Drop probability in [0, 1).
+    seed, stream, offset : int
+        As in :func:`lkreg.dropout_mask`.
+    chunks : dask chunks, default "auto"
+        Any form ``dask.array`` takes.
+
+    Returns
+    -------
+    dask.array.Array of bool
+
+    Examples
+    --------
+    >>> import numpy as np, lkreg, lkreg.dask
+    >>> mask = lkreg.dask.dropout_mask((4, 6), 0.5, seed=42, chunks=(3, 4))
+    >>> bool(np.array_equal(mask.compute(), lkreg.dropout_mask((4, 6), 0.5, seed=42)))
+    True
+    """
+    return _dropout_mask(shape, p, seed, stream, offset, chunks)
+
+
+__all__ = ["soft_threshold", "hard_threshold", "weight_decay", "dropout", "alpha_dropout",
+           "drop_connect", "dropout_backward", "dropout_mask"]
