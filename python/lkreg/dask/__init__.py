@@ -47,6 +47,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
                       "(or pip install 'dask[array,distributed]')") from exc
 
 from ._arrays import dropout_mask as _dropout_mask
+from ._models import Moments, sufficient_statistics
 from .. import _dropout
 from ..prox import hard_threshold, soft_threshold, weight_decay
 
@@ -87,4 +88,4 @@ def dropout_mask(shape, p, *, seed, stream=0, offset=0, chunks="auto"):
 
 
 __all__ = ["soft_threshold", "hard_threshold", "weight_decay", "dropout", "alpha_dropout",
-           "drop_connect", "dropout_backward", "dropout_mask"]
+           "drop_connect", "dropout_backward", "dropout_mask", "sufficient_statistics", "Moments"]

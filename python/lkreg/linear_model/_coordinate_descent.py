@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import penalties as _penalties
-from .._validation import flag, fraction, nonnegative
+from .._validation import flag, fraction, is_dask_array, nonnegative
 from ._data import (Data, Gram, Groups, Options, check_options, gram_of, groups_of, prepare,
                     solve_target, use_gram, warn_not_converged)
 
@@ -45,12 +45,18 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A dask array gives a lazy dask array.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self, "coef_")
+        if is_dask_array(X):  # lazy, block by block (lkreg.dask)
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has shape {X.shape}, but {type(self).__name__} is "
+                                 f"expecting {self.n_features_in_} features as input.")
+            return X @ self.coef_.T + self.intercept_
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
         out = X @ self.coef_.T + self.intercept_
@@ -108,7 +114,11 @@ class _CoordinateDescentModel(_LinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             float32 stays float32 (dense X is used in Fortran order; C-ordered input is copied
             once into it in its own dtype, as scikit-learn does). CSR input is converted to CSC.
+            A dask array (tall, chunked along the rows) is fitted from one distributed pass of
+            sufficient statistics and the Gram solver (lkreg.dask; ``precompute`` is then
+            ignored).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            A dask array or an ndarray when X is a dask array.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights: a weight of 2 is a repeated row.
 

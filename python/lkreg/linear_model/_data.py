@@ -16,7 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
-from .._validation import choice, flag, integer, nonnegative
+from .._validation import choice, flag, integer, is_dask_array, nonnegative
 
 
 def _is_sparse(X: Any) -> bool:
@@ -32,18 +32,20 @@ def _is_sparse(X: Any) -> bool:
 class Data:
     """X, y and the weights as the engine reads them."""
 
-    X: Any  # Fortran-ordered ndarray, or scipy.sparse CSC
-    Y: np.ndarray  # (n_samples, n_targets), X's dtype
+    X: Any  # Fortran-ordered ndarray, scipy.sparse CSC, or a dask array (with gram)
+    Y: Any  # (n_samples, n_targets), X's dtype (a dask array with a dask X)
     sample_weight: Optional[np.ndarray]  # X's dtype, or None
     weight_sum: float
     x_mean: Optional[np.ndarray]  # float64 (p,), None without intercept
     y_mean: np.ndarray  # float64 (n_targets,), zeros without intercept
     fit_intercept: bool
     single_target: bool
+    # the Gram statistics, already computed: a dask X's one distributed pass (lkreg.dask)
+    gram: Optional["Gram"] = None
 
     @property
     def sparse(self) -> bool:
-        return not isinstance(self.X, np.ndarray)
+        return _is_sparse(self.X)
 
     @property
     def dtype(self) -> np.dtype:
@@ -61,8 +63,14 @@ class Data:
 def prepare(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_intercept: bool,
             multi_output: bool = True, reset: bool = True) -> Data:
     """Validate (scikit-learn's checks and errors, which set n_features_in_ and
-    feature_names_in_) and lay out the data once."""
+    feature_names_in_) and lay out the data once. A dask X (or y) gets its Gram statistics
+    from one distributed pass instead (lkreg.dask)."""
     from sklearn.utils.validation import validate_data
+
+    if is_dask_array(X) or is_dask_array(y):
+        from ..dask._models import prepare_dask
+
+        return prepare_dask(estimator, X, y, sample_weight, fit_intercept, multi_output, reset)
 
     X, y = validate_data(
         estimator, X, y, reset=reset, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
@@ -104,6 +112,8 @@ def layout(X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> Data:
 
 
 def use_gram(precompute: Any, data: Data) -> bool:
+    if data.gram is not None:  # a dask X: the Gram statistics are all there is in memory
+        return True
     if isinstance(precompute, str):
         if precompute != "auto":
             raise ValueError(f"precompute must be True, False or 'auto', got {precompute!r}")
@@ -123,6 +133,8 @@ class Gram:
 
 
 def gram_of(data: Data) -> Gram:
+    if data.gram is not None:
+        return data.gram
     X, sw, S = data.X, data.sample_weight, data.weight_sum
     Xw = X if sw is None else (X.multiply(sw[:, None]).tocsc() if data.sparse else X * sw[:, None])
     G = Xw.T @ X
@@ -130,11 +142,20 @@ def gram_of(data: Data) -> Gram:
     xty = np.asarray(Xw.T @ data.Y, dtype=np.float64).T  # (n_targets, p)
     Yw = data.Y if sw is None else data.Y * sw[:, None]
     yty = np.einsum("ij,ij->j", data.Y.astype(np.float64), Yw.astype(np.float64))
-    if data.x_mean is not None:
-        mu = data.x_mean
+    return gram_from_moments(G, xty, yty, data.x_mean, data.y_mean, S)
+
+
+def gram_from_moments(G: np.ndarray, xty: np.ndarray, yty: np.ndarray,
+                      x_mean: Optional[np.ndarray], y_mean: np.ndarray, S: float) -> Gram:
+    """The engine's Gram statistics from the raw weighted moments X'WX (p, p), Y'WX
+    (n_targets, p) and sum W y^2 (n_targets,), centered with the weighted means when given
+    (the intercept), all divided by the weight sum S."""
+    G, xty, yty = (np.array(a, dtype=np.float64) for a in (G, xty, yty))
+    if x_mean is not None:
+        mu = x_mean
         G -= S * np.outer(mu, mu)
-        xty -= S * np.outer(data.y_mean, mu)
-        yty -= S * data.y_mean**2
+        xty -= S * np.outer(y_mean, mu)
+        yty -= S * y_mean**2
     G /= S
     return Gram(np.ascontiguousarray((G + G.T) / 2), np.ascontiguousarray(xty / S),
                 np.maximum(yty, 0.0) / S)
@@ -272,4 +293,5 @@ def objective(data: Data, t: int, coef: np.ndarray, intercept: float, penalty_va
 
 
 __all__ = ["Data", "Gram", "Options", "Solution", "prepare", "use_gram", "gram_of",
+           "gram_from_moments",
            "check_options", "Groups", "groups_of", "grad_at_zero", "layout", "solve_target", "warn_not_converged", "objective"]

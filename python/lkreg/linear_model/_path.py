@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from .. import penalties as _penalties
-from .._validation import flag, fraction, integer, positive as _positive
+from .._validation import flag, fraction, integer, is_dask_array, positive as _positive
 from ._coordinate_descent import (ElasticNet, Lasso, PenalizedRegression, _LinearModel,
                                   engine_penalty)
 from ._data import (Data, Gram, Options, check_options, grad_at_zero, gram_of, layout, prepare,
@@ -201,6 +201,9 @@ class _PathCV(_LinearModel):
         from joblib import Parallel, delayed
         from sklearn.model_selection import check_cv
 
+        if is_dask_array(X) or is_dask_array(y):
+            raise TypeError(f"{type(self).__name__} takes in-memory X and y; to run its folds on "
+                            "a dask cluster, fit inside joblib.parallel_config('dask')")
         fit_intercept = flag(self.fit_intercept, "fit_intercept")
         options = check_options(self.max_iter, self.tol, self.positive,
                                 getattr(self, "selection", "cyclic"),
@@ -253,7 +256,8 @@ _CV_PARAMS = """
     cv : int, cross-validation generator or iterable, optional
         scikit-learn's ``cv`` (5-fold by default).
     n_jobs : int, optional
-        Folds run in parallel threads (joblib; the C++ solver releases the GIL).
+        Folds run in parallel threads (joblib; the C++ solver releases the GIL), or on a dask
+        cluster inside ``with joblib.parallel_config("dask"):`` (a distributed Client active).
     positive : bool, default False
 """
 

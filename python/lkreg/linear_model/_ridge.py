@@ -96,7 +96,8 @@ class Ridge(_LinearModel):
             solver = "cd" if data.sparse or positive else "cholesky"
         if solver == "cholesky" and positive:
             raise ValueError("positive=True needs solver='cd' or 'auto'")
-        gram = gram_of(data) if solver == "cholesky" or data.n_samples > data.n_features else None
+        gram = (gram_of(data) if solver == "cholesky" or data.n_samples > data.n_features
+                or data.gram is not None else None)
         coefs = np.zeros((k, data.n_features))
         intercepts = np.zeros(k)
         n_iters: List[Any] = []
