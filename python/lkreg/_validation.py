@@ -26,7 +26,8 @@ def is_dask_array(x: object) -> bool:
     TypeError from :func:`as_input` instead of computing a large array into memory silently.
     """
     cls = type(x)
-    if cls is np.ndarray or not cls.__module__.startswith("dask."):
+    module = getattr(cls, "__module__", None)
+    if cls is np.ndarray or not isinstance(module, str) or not module.startswith("dask."):
         return False
     import dask.array
 
