@@ -34,6 +34,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def settle(client, keep):
+    """Wait until the scheduler holds no more than ``keep`` keys (released results gone)."""
+    for _ in range(600):
+        if client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) <= keep:
+            return
+        time.sleep(0.05)
+
+
 def make_data(da, rows, cols, chunk, seed=0):
     # float32 straight from the generator: no float64 temporary per block
     rng = da.random.default_rng(seed)
@@ -73,14 +81,18 @@ def main(argv=None):
     ap.add_argument("--dask-ml-solvers", default="proximal_grad",
                     help="comma-separated dask-ml solvers (its default is admm: slow and far "
                          "from the optimum here); empty to skip dask-ml")
+    ap.add_argument("--worker-saturation", type=float, default=None,
+                    help="dask's distributed.scheduler.worker-saturation (its default 1.1 keeps "
+                         "2 blocks in flight per 1-thread worker; 1.0 keeps 1: less memory)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
 
+    import dask
     import dask.array as da
     import distributed
+    from dask.core import flatten
 
     import lkreg
-    from lkreg.dask import sufficient_statistics
     from lkreg.linear_model import Lasso
 
     n, p = args.rows, args.cols
@@ -90,17 +102,23 @@ def main(argv=None):
     print(f"X: {n} x {p} float32 ({gb:.2f} GB) in chunks of {args.chunk} rows; load "
           f"{out['load_before'][0]:.2f} on {os.cpu_count()} CPUs", flush=True)
 
+    if args.worker_saturation is not None:
+        dask.config.set({"distributed.scheduler.worker-saturation": args.worker_saturation})
+    out["worker_saturation"] = dask.config.get("distributed.scheduler.worker-saturation")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None,
                                   memory_limit="8GiB") as cluster, \
             distributed.Client(cluster) as client:
         out["rss_workers_MB_idle"] = sorted(client.run(peak_rss_mb).values())
         X, y = make_data(da, n, p, args.chunk)
-        # alpha_max from the statistics (setup, not timed): max |X_c' y_c| / n
-        m = sufficient_statistics(X, y)
-        mu, ybar = m.x_sum / n, m.y_sum[0] / n
-        alpha = 0.01 * float(np.max(np.abs(m.xty[0] - n * ybar * mu)) / n)
+        # alpha_max = max |X_c' y_c| / n (setup, not timed), from dask expressions whose keys
+        # differ from the fit's, so the fit below cannot reuse a result still in the scheduler
+        x_sum, y_sum, xty = dask.compute(X.sum(axis=0, dtype=np.float64),
+                                         y.sum(dtype=np.float64),
+                                         (X.T @ y).astype(np.float64))  # no float64 copy
+        alpha = 0.01 * float(np.max(np.abs(xty - y_sum * x_sum / n)) / n)
         out["alpha"] = alpha
+        settle(client, 0)
 
         # 1. streamed: the array exists only block by block
         t0 = time.perf_counter()
@@ -116,6 +134,8 @@ def main(argv=None):
         # 2. persisted in the workers' memory: lkreg and dask-ml on the same blocks
         X, y = client.persist([X, y])
         distributed.wait([X, y])
+        persisted = len(list(flatten([X.__dask_keys__(), y.__dask_keys__()])))
+        settle(client, persisted)
         t0 = time.perf_counter()
         ours = Lasso(alpha=alpha, tol=1e-8).fit(X, y)
         out["lkreg_persisted_s"] = time.perf_counter() - t0
@@ -126,6 +146,7 @@ def main(argv=None):
         for solver in filter(None, args.dask_ml_solvers.split(",")):
             from dask_ml.linear_model import LinearRegression
 
+            settle(client, persisted)
             peer = LinearRegression(penalty="l1", C=1.0 / (2 * n * alpha), solver=solver,
                                     max_iter=args.dask_ml_max_iter)
             t0 = time.perf_counter()
@@ -141,6 +162,7 @@ def main(argv=None):
                   f"dask-ml = {out['lkreg_objective'] - res['objective']:.3e}", flush=True)
 
         # 3. kernels on the persisted blocks
+        settle(client, persisted)
         out["dropout_dask_s"] = throughput(lambda a: lkreg.dropout(a, 0.5, seed=1), X)
         out["l1_prox_dask_s"] = throughput(lambda a: lkreg.L1(0.1).prox(a, 1.0), X)
         Xm = X.compute()

@@ -107,9 +107,10 @@ def test_dropout_bit_for_bit(data, p, seed, stream, offset):
 
 
 @pytest.mark.parametrize("chunks", [(6000, 70), (1000, 7), (2500, 33), (6000, 1)])
-def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads):
+def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads, simd_level):
     # blocks larger than the kernels' parallel threshold whose runs (rows split along the last
-    # axis) cross the threads' chunk boundaries: any thread count gives the whole array's mask
+    # axis) cross the threads' chunk boundaries: any thread count and SIMD level gives the
+    # whole array's mask
     x = np.random.default_rng(1).standard_normal((6000, 70)).astype(np.float32)
     whole = lkreg.dropout(x, 0.3, seed=5, stream=1, offset=12345)
     for threads in (1, 2, 4):
@@ -118,7 +119,7 @@ def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads):
              whole)
 
 
-def test_the_block_entry_points_are_slices_of_the_whole():
+def test_the_block_entry_points_are_slices_of_the_whole(simd_level):
     shape = (5, 6, 7)
     whole = lkreg.dropout_mask(shape, 0.4, seed=9, stream=3, offset=77)
     x = np.random.default_rng(0).standard_normal(shape)

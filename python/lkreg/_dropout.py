@@ -18,7 +18,9 @@ does).
 
 Arrays are float32 or float64 of any shape, computed in their own precision; a strided input is
 copied once into C order. ``out=`` must be C-contiguous, writable and of the input's dtype and
-shape; it may be the input itself (in place).
+shape; it may be the input itself (in place). A dask array gives a lazy dask array whose blocks
+draw at their elements' global indices: the in-memory result bit for bit for any chunking
+(:mod:`lkreg.dask`).
 """
 
 from __future__ import annotations

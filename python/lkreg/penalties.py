@@ -7,7 +7,8 @@ One convention for all of them: ``Lk(k, lam).value(w) == lam * sum(abs(w) ** k)`
 Every method takes a float32 or float64 array of any shape (a strided one is copied once into
 C order) and computes in that precision, with float64 accumulation for values. ``out=`` and
 ``add_grad``'s ``g`` must be C-contiguous, writable and of ``w``'s dtype and shape; they may be
-``w`` itself.
+``w`` itself. A dask array ``w`` gives lazy dask results (``value`` a 0-d float64 dask array,
+``add_grad`` the sum as a new array) for the element-wise penalties: see :mod:`lkreg.dask`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ L1 makes weights exactly zero only when applied as a proximal step (soft-thresho
 as a subgradient. These functions take float32/float64 arrays of any shape (a strided one is
 copied once into C order; an ndarray subclass comes back as a plain ndarray, a masked array is
 a TypeError); ``out=`` must be C-contiguous, writable and of the result's dtype and shape, and
-may be ``x`` itself (in place). Like ufuncs, a scalar or 0-d input gives a NumPy scalar.
+may be ``x`` itself (in place). Like ufuncs, a scalar or 0-d input gives a NumPy scalar. A dask
+array gives a lazy dask array equal to the in-memory result bit for bit (:mod:`lkreg.dask`).
 """
 
 from __future__ import annotations

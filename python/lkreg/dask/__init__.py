@@ -18,7 +18,9 @@ arrives):
 
 This module adds :func:`dropout_mask` (a mask as a chunked dask array) and
 :func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays are
-immutable); ``GroupL2`` does not take dask arrays (its groups may span blocks).
+immutable); ``GroupL2`` does not take dask arrays (its groups may span blocks). Not there
+yet: ``LogisticRegression`` on dask arrays, ``regularization_path`` on dask arrays, and packed
+dropout masks as dask arrays.
 
 Workers use one lkreg thread each by default: dask's nanny starts worker processes with
 ``OMP_NUM_THREADS=1``, which lkreg reads (``LKREG_NUM_THREADS`` overrides it); in-process
