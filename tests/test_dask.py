@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import lkreg
-from lkreg import _core
 
 from helpers import bits
 
@@ -119,42 +118,8 @@ def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads, simd_l
              whole)
 
 
-def test_the_block_entry_points_are_slices_of_the_whole(simd_level):
-    shape = (5, 6, 7)
-    whole = lkreg.dropout_mask(shape, 0.4, seed=9, stream=3, offset=77)
-    x = np.random.default_rng(0).standard_normal(shape)
-    for start, block in [((0, 0, 0), (5, 6, 7)), ((1, 2, 3), (3, 2, 4)), ((4, 0, 0), (1, 6, 7)),
-                         ((0, 5, 6), (5, 1, 1)), ((2, 3, 0), (0, 3, 7))]:
-        sl = tuple(slice(s, s + b) for s, b in zip(start, block))
-        np.testing.assert_array_equal(
-            _core.dropout_mask_block(list(block), 0.4, 9, 3, 77, list(shape), list(start)),
-            whole[sl])
-        xb = np.ascontiguousarray(x[sl])
-        np.testing.assert_array_equal(
-            bits(_core.dropout_block(xb, 0.4, 9, 3, 77, list(shape), list(start))),
-            bits(lkreg.dropout(x, 0.4, seed=9, stream=3, offset=77)[sl]))
-        np.testing.assert_array_equal(
-            bits(_core.alpha_dropout_block(xb, 0.4, 9, 3, 77, list(shape), list(start))),
-            bits(lkreg.alpha_dropout(x, 0.4, seed=9, stream=3, offset=77)[sl]))
-    # a 0-d array is one block of one element
-    np.testing.assert_array_equal(_core.dropout_mask_block([], 0.5, 1, 0, 3, [], []),
-                                  lkreg.dropout_mask(1, 0.5, seed=1, offset=3)[0])
-
-
-@pytest.mark.parametrize("start, block, shape", [
-    ([0, 5], [2, 2], [4, 6]),  # past the end of axis 1
-    ([-1, 0], [1, 1], [4, 6]),
-    ([0], [1, 1], [4, 6]),  # lengths differ
-    ([0, 0], [1, -1], [4, 6]),
-])
-def test_a_block_outside_the_array_is_a_value_error(start, block, shape):
-    with pytest.raises(ValueError, match="block|length"):
-        _core.dropout_mask_block(block, 0.5, 1, 0, 0, shape, start)
-
-
 def test_the_whole_array_must_fit_64_bit_indices():
-    with pytest.raises(ValueError, match="offset"):
-        _core.dropout_mask_block([1], 0.5, 1, 0, 2**64 - 5, [10], [0])
+    # (the C++ block entry points themselves: tests/test_dropout.py, which needs no dask)
     with pytest.raises(ValueError, match="offset"):
         lkreg.dropout(da.zeros(10, chunks=3), 0.5, seed=1, offset=2**64 - 5)
 

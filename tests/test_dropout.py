@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import lkreg
+from lkreg import _core
 from lkreg import (
     Dropout,
     alpha_dropout,
@@ -627,3 +628,57 @@ def test_offset_plus_size_past_2_to_the_64():
 def test_seed_is_required():
     with pytest.raises(TypeError):
         dropout(np.ones(3), 0.5)  # type: ignore[call-arg]
+
+
+# ---- blocks of a larger array (lkreg.dask's entry points; no dask needed) -------------------
+
+def test_block_entry_points_are_slices_of_the_whole(simd_level):
+    shape = (5, 6, 7)
+    whole = lkreg.dropout_mask(shape, 0.4, seed=9, stream=3, offset=77)
+    x = np.random.default_rng(0).standard_normal(shape)
+    for start, block in [((0, 0, 0), (5, 6, 7)), ((1, 2, 3), (3, 2, 4)), ((4, 0, 0), (1, 6, 7)),
+                         ((0, 5, 6), (5, 1, 1)), ((2, 3, 0), (0, 3, 7))]:
+        sl = tuple(slice(s, s + b) for s, b in zip(start, block))
+        np.testing.assert_array_equal(
+            _core.dropout_mask_block(list(block), 0.4, 9, 3, 77, list(shape), list(start)),
+            whole[sl])
+        xb = np.ascontiguousarray(x[sl])
+        np.testing.assert_array_equal(
+            bits(_core.dropout_block(xb, 0.4, 9, 3, 77, list(shape), list(start))),
+            bits(lkreg.dropout(x, 0.4, seed=9, stream=3, offset=77)[sl]))
+        np.testing.assert_array_equal(
+            bits(_core.alpha_dropout_block(xb, 0.4, 9, 3, 77, list(shape), list(start))),
+            bits(lkreg.alpha_dropout(x, 0.4, seed=9, stream=3, offset=77)[sl]))
+    # a 0-d array is one block of one element
+    np.testing.assert_array_equal(_core.dropout_mask_block([], 0.5, 1, 0, 3, [], []),
+                                  lkreg.dropout_mask(1, 0.5, seed=1, offset=3)[0])
+
+
+def test_a_block_split_along_the_last_axis_in_parallel(simd_level, restore_threads):
+    # one run per row, the threads' chunks cutting through rows: the whole array's slice at any
+    # thread count
+    shape = (3000, 50)
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    whole = lkreg.dropout(x, 0.3, seed=11, stream=4, offset=999)
+    mask = lkreg.dropout_mask(shape, 0.3, seed=11, stream=4, offset=999)
+    for threads in (1, 2, 3):
+        lkreg.set_num_threads(threads)
+        for start, width in [(0, 7), (13, 1), (20, 30)]:
+            block = np.ascontiguousarray(x[:, start:start + width])
+            y, m = _core.dropout_block(block, 0.3, 11, 4, 999, list(shape), [0, start],
+                                       return_mask=True)
+            np.testing.assert_array_equal(bits(y), bits(whole[:, start:start + width]))
+            np.testing.assert_array_equal(m, mask[:, start:start + width])
+
+
+@pytest.mark.parametrize("start, block, shape", [
+    ([0, 5], [2, 2], [4, 6]),  # past the end of axis 1
+    ([-1, 0], [1, 1], [4, 6]),
+    ([0], [1, 1], [4, 6]),  # lengths differ
+    ([0, 0], [1, -1], [4, 6]),
+])
+def test_a_block_outside_the_array_is_a_value_error(start, block, shape):
+    with pytest.raises(ValueError, match="block|length"):
+        _core.dropout_mask_block(block, 0.5, 1, 0, 0, shape, start)
+    with pytest.raises(ValueError, match="offset"):
+        _core.dropout_mask_block([1], 0.5, 1, 0, 2**64 - 5, [10], [0])
