@@ -404,7 +404,7 @@ class Engine {
   }
 
   void run_convex(SolverResult& res) {
-    const double tol_abs = o_.tol * y2_;
+    const double tol_abs = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * y2_;
     res.tol_reached = tol_abs;
     std::size_t ws_size = 10;
     double a = 1.0, primal = 0.0, g = kProxInf, previous_gap = kProxInf;
@@ -529,7 +529,7 @@ class Engine {
   }
 
   void run_nonconvex(SolverResult& res) {
-    const double tol_kkt = o_.tol * std::sqrt(y2_ * Lmax_);
+    const double tol_kkt = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * std::sqrt(y2_ * Lmax_);
     res.tol_reached = tol_kkt;
     const std::vector<int64_t> all = active_list();
     double k = kProxInf;
@@ -598,7 +598,7 @@ class GroupEngine {
 
   SolverResult run() {
     SolverResult res;
-    const double tol_abs = o_.tol * y2_;
+    const double tol_abs = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * y2_;
     res.tol_reached = tol_abs;
     double g = kProxInf, a = 1.0;
     for (int since = 0;; ++since) {

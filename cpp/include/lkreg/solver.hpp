@@ -51,6 +51,9 @@ struct SolverOptions {
   std::uint64_t seed = 0;
   bool working_sets = true;  // L1 / elastic net: grow working sets (celer)
   bool screening = true;     // L1 / elastic net: gap-safe screening
+  // > 0: the stopping rule's absolute threshold (duality gap, or KKT violation for non-convex
+  // penalties) instead of tol's relative one (proximal Newton sets it per inner solve)
+  double tol_abs = 0.0;
 };
 
 struct SolverResult {
