@@ -141,16 +141,17 @@ void bind_solver(py::module_& m) {
   py::class_<SolverOptions>(m, "SolverOptions")
       .def(py::init([](const PenaltyParams& penalty, std::int64_t max_iter, double tol,
                        bool positive, bool random_selection, std::uint64_t seed,
-                       bool working_sets, bool screening, double tol_abs) {
+                       bool working_sets, bool screening, double tol_abs,
+                       bool kkt_stopping) {
              if (max_iter < 0) throw py::value_error("max_iter must be >= 0");
              if (!(tol >= 0)) throw py::value_error("tol must be >= 0");
              if (!(tol_abs >= 0)) throw py::value_error("tol_abs must be >= 0");
              return SolverOptions{penalty, max_iter, tol, positive, random_selection, seed,
-                                  working_sets, screening, tol_abs};
+                                  working_sets, screening, tol_abs, kkt_stopping};
            }),
            "penalty"_a, "max_iter"_a = 1000, "tol"_a = 1e-4, "positive"_a = false,
            "random_selection"_a = false, "seed"_a = 0, "working_sets"_a = true,
-           "screening"_a = true, "tol_abs"_a = 0.0);
+           "screening"_a = true, "tol_abs"_a = 0.0, "kkt_stopping"_a = false);
 
   // X: an (n, p) Fortran-ordered array, or the CSC triple (data, indices, indptr) with
   // n_samples; w: float64 (p,), the warm start, overwritten with the solution.
@@ -279,7 +280,7 @@ void bind_solver(py::module_& m) {
       "penalty"_a, "W"_a.noconvert(), "b"_a.noconvert(), "X"_a = py::none(),
       "data"_a = py::none(), "indices"_a = py::none(), "indptr"_a = py::none(),
       "n_samples"_a = 0, "labels"_a.noconvert(), "weight"_a.noconvert(), "n_classes"_a = 2,
-      "fit_intercept"_a = true, "max_iter"_a = 100, "tol"_a = 1e-4, "max_epochs"_a = 100000);
+      "fit_intercept"_a = true, "max_iter"_a = 100, "tol"_a = 1e-4, "max_epochs"_a = 20);
 }
 
 }  // namespace lkreg::bind

@@ -18,8 +18,6 @@
 
 #include "lkreg/logistic.hpp"
 #include "logistic_kernels.hpp"
-#include "penalty_kernels.hpp"
-#include "penalty_terms.hpp"
 #include "prox_terms.hpp"
 #include "solver_kernels.hpp"
 
@@ -113,7 +111,9 @@ class ProxNewton {
     wsum_ = 0.0;
     for (int64_t i = 0; i < n_; ++i) wsum_ += pb.weight[i];
     const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
-    inner_gap_ = pen_.is_convex() && !zero;  // the engine's stopping rule for this penalty
+    // inner solves stop on the duality gap for L1 / elastic net (their working sets and
+    // screening need it), on the KKT violation otherwise
+    inner_gap_ = pen_.is_convex() && !zero && !pen_.is_smooth();
     z_.resize(n);
     h_.resize(n);
     g_.resize(n);
@@ -207,15 +207,12 @@ class ProxNewton {
     return s;
   }
 
-  // penalty(to) - penalty(from) over one row, summed term by term (no cancellation of totals)
+  // penalty(to) - penalty(from) over one row, term by term (value_change_1d)
   double penalty_change(const double* from, const double* to) const {
-    const double s = with_term<double>(pen_, [&](const auto& term) {
-      double a = 0.0;
-      for (int64_t j = 0; j < p_; ++j)
-        if (to[j] != from[j]) a += term.value(to[j]) - term.value(from[j]);
-      return a;
-    });
-    return detail::value_scale(pen_) * s;
+    double s = 0.0;
+    for (int64_t j = 0; j < p_; ++j)
+      if (to[j] != from[j]) s += value_change_1d(pen_, from[j], to[j]);
+    return s;
   }
 
   // The KKT violation (logistic.hpp) at the current W, b.
@@ -264,8 +261,10 @@ class ProxNewton {
     SolverOptions so;
     so.penalty = pen_.scaled(1.0 / S);
     so.max_iter = o_.max_epochs;
+    so.kkt_stopping = !inner_gap_;
     // the gap in the model's units (sum_i ...), or the KKT violation in the engine's (1 / S)
-    so.tol_abs = inner_gap_ ? std::max(kInnerFraction * last, 1e-16 * std::fabs(f_)) / S
+    // (no floor: the epoch cap bounds a solve that cannot reach it)
+    so.tol_abs = inner_gap_ ? std::max(kInnerFraction * last / S, std::numeric_limits<double>::min())
                             : 0.1 * kkt * wsum_ / S;
     double* w = W_ + k * p_;
     std::copy(w, w + p_, wnew_.begin());

@@ -235,7 +235,7 @@ class Engine {
   Engine(const LinearProblem<T>& pb, const SolverOptions& o, double* w)
       : o_(o), pen_(o.penalty), p_(pb.n_features), w_(w), state_(pb, w), rng_(o.seed) {
     const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
-    if (!pen_.is_convex() || zero)
+    if (!pen_.is_convex() || zero || o.kkt_stopping)
       regime_ = Regime::nonconvex;
     else if (pen_.is_smooth())
       regime_ = Regime::smooth;

@@ -1,0 +1,408 @@
+"""Penalized logistic regression, binary and multinomial, on the C++ proximal Newton solver.
+
+The objective is scikit-learn's: ``C * sum_i s_i * log-loss_i + penalty(W)`` (s_i the sample
+weight times the class weight), the intercepts never penalized. ``_core.logistic_regression``
+runs the outer proximal Newton loop and its inner coordinate-descent solves in C++ (the
+penalty entering through its scalar prox). Binary problems with a smooth penalty whose Hessian
+is bounded (L2, Lk with k >= 2, none) on dense X with few features take exact Newton steps
+instead (``_newton``): the Hessian X' D X is one BLAS call, and a handful of steps reach what
+the coordinate-descent inner loop needs many passes over X for.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _core
+from .. import penalties as _penalties
+from .._validation import choice, flag, integer, nonnegative, positive, unit_interval
+from ._data import _is_sparse
+
+# exact Newton (a p x p Hessian per step) below this many features
+NEWTON_MAX_FEATURES = 1000
+
+
+def sklearn_penalty(penalty: Any, l1_ratio: Any) -> Optional[_penalties.Penalty]:
+    """The lkreg penalty for scikit-learn's names ("l2": 0.5 ||w||^2, "l1", "elasticnet" with
+    l1_ratio, None), or the lkreg penalty itself; an error naming the argument otherwise."""
+    if penalty is None or (isinstance(penalty, str) and penalty == "none"):
+        return None
+    if isinstance(penalty, _penalties.Penalty):
+        if isinstance(penalty, _penalties.GroupL2):
+            raise ValueError("penalty GroupL2 is not supported by LogisticRegression: use an "
+                             "element-wise penalty (L1, L2, ElasticNet, Lk, L0)")
+        return penalty
+    if isinstance(penalty, str):
+        name = choice(penalty, "penalty", ("l1", "l2", "elasticnet"))
+        if name == "l2":
+            return _penalties.L2(0.5)
+        if name == "l1":
+            return _penalties.L1(1.0)
+        if l1_ratio is None:
+            raise ValueError("l1_ratio must be a number in [0, 1] with penalty='elasticnet', "
+                             "got None")
+        r = unit_interval(l1_ratio, "l1_ratio")
+        return _penalties.ElasticNet(r, 0.5 * (1.0 - r))
+    raise TypeError(f"penalty must be 'l1', 'l2', 'elasticnet', None or an lkreg penalty, got "
+                    f"{type(penalty).__name__}")
+
+
+@dataclass
+class Problem:
+    """X, the labels and the folded weights c_i = C * s_i as the solver reads them."""
+
+    X: Any  # Fortran-ordered float ndarray, or scipy.sparse CSC
+    labels: np.ndarray  # int32 (n,), in 0 .. n_classes - 1
+    weight: np.ndarray  # float64 (n,): sample_weight * class_weight (C not folded)
+    n_classes: int
+    fit_intercept: bool
+
+    @property
+    def n_rows(self) -> int:
+        return 1 if self.n_classes == 2 else self.n_classes
+
+
+def problem_of(X: Any, labels: np.ndarray, n_classes: int, sample_weight: Any,
+               class_weight: Any, classes: np.ndarray, y: np.ndarray,
+               fit_intercept: bool) -> Problem:
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.validation import _check_sample_weight
+
+    if _is_sparse(X):
+        X = X.tocsc()
+    if sample_weight is not None:
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    else:
+        sw = np.ones(X.shape[0])
+    if class_weight is not None:
+        cw = compute_class_weight(class_weight, classes=classes, y=y)
+        sw = sw * cw[labels]
+    if not np.sum(sw) > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return Problem(X, labels.astype(np.int32), np.ascontiguousarray(sw, dtype=np.float64),
+                   n_classes, fit_intercept)
+
+
+@dataclass
+class Fit:
+    W: np.ndarray  # float64 (m, p)
+    b: np.ndarray  # float64 (m,)
+    n_iter: int
+    kkt: float
+    objective: float
+    converged: bool
+
+
+def penalty_description(penalty: Optional[_penalties.Penalty], size: int) -> _core.PenaltyParams:
+    if penalty is None:
+        return _penalties.L2(0.0).description()
+    description = penalty.description(size=size)
+    if description is None:  # pragma: no cover - every non-group lkreg penalty is element-wise
+        raise ValueError(f"penalty={penalty!r} has no scalar prox")
+    return description
+
+
+def solve(pb: Problem, C: float, penalty: Optional[_penalties.Penalty], max_iter: int,
+          tol: float, W0: Optional[np.ndarray] = None, b0: Optional[np.ndarray] = None) -> Fit:
+    """Minimize C * sum_i s_i loss_i + penalty(W) (warm-started at W0, b0 when given)."""
+    m, p = pb.n_rows, pb.X.shape[1]
+    W = np.zeros((m, p)) if W0 is None else np.array(W0, dtype=np.float64, order="C")
+    b = np.zeros(m) if b0 is None else np.array(b0, dtype=np.float64)
+    description = penalty_description(penalty, m * p)
+    weight = pb.weight * C
+    if uses_newton(pb, penalty):
+        return _newton(pb, weight, description, max_iter, tol, W, b)
+    common = dict(labels=pb.labels, weight=weight, n_classes=pb.n_classes,
+                  fit_intercept=pb.fit_intercept, max_iter=max_iter, tol=tol)
+    if _is_sparse(pb.X):
+        X = pb.X
+        r = _core.logistic_regression(description, W, b, data=X.data, indices=X.indices,
+                                      indptr=X.indptr.astype(np.int64, copy=False),
+                                      n_samples=X.shape[0], **common)
+    else:
+        r = _core.logistic_regression(description, W, b, X=pb.X, **common)
+    return Fit(W, b, r["n_iter"], r["kkt"], r["objective"], r["converged"])
+
+
+def uses_newton(pb: Problem, penalty: Optional[_penalties.Penalty]) -> bool:
+    """Exact Newton: binary, dense, few features, and a penalty with a bounded Hessian."""
+    if pb.n_classes != 2 or _is_sparse(pb.X) or pb.X.shape[1] > NEWTON_MAX_FEATURES:
+        return False
+    if penalty is None:
+        return True
+    d = penalty.description()
+    kind = _core.PenaltyKind
+    return (d.kind == kind.L2 or (d.kind == kind.Lk and d.k >= 2.0)
+            or (d.kind == kind.ElasticNet and d.lam == 0))
+
+
+def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: int, tol: float,
+            W: np.ndarray, b: np.ndarray) -> Fit:
+    """Damped Newton for binary logistic regression with a smooth penalty (see the module
+    docstring): the same objective, KKT measure and tol as the C++ solver."""
+    from scipy.linalg import cho_factor, cho_solve, solve as dense_solve
+    from scipy.linalg.blas import dsyrk, ssyrk
+    from scipy.special import expit, log_expit
+
+    X, y = pb.X, pb.labels.astype(np.float64)
+    syrk = ssyrk if X.dtype == np.float32 else dsyrk
+    n, p = X.shape
+    total = float(weight.sum())
+    w, b0 = W[0].copy(), float(b[0]) if pb.fit_intercept else 0.0
+    kind = _core.PenaltyKind
+    if d.kind == kind.ElasticNet:
+        lam, k = d.l2, 2.0
+    else:
+        lam, k = d.lam, (2.0 if d.kind == kind.L2 else d.k)
+
+    def pen(v):
+        return lam * float(np.sum(np.abs(v) ** k))
+
+    def loss(eta):
+        # log(1 + e^eta) - y eta = -log_expit(eta) for y = 0 ... as -log_expit(+-eta)
+        return float(-weight @ log_expit(np.where(y > 0, eta, -eta)))
+
+    eta = np.asarray(X @ w.astype(X.dtype), dtype=np.float64) + b0
+    f = loss(eta) + pen(w)
+    n_iter, kkt = 0, np.inf
+    while True:
+        prob = expit(eta)
+        r = weight * (prob - y)
+        gw = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
+        gw += lam * k * np.sign(w) * np.abs(w) ** (k - 1)
+        gb = float(r.sum()) if pb.fit_intercept else 0.0
+        kkt = max(float(np.max(np.abs(gw), initial=0.0)), abs(gb)) / total
+        if kkt <= tol or n_iter >= max_iter:
+            break
+        h = weight * prob * (1.0 - prob)
+        # H = X' diag(h) X + penalty'' (upper triangle from syrk), bordered by the intercept
+        Xh = X * np.sqrt(h).astype(X.dtype)[:, None]
+        H = np.asarray(syrk(1.0, Xh, trans=1, lower=0), dtype=np.float64)
+        H[np.diag_indices(p)] += lam * k * (k - 1) * np.abs(w) ** (k - 2) if k != 2 else 2 * lam
+        grad = gw
+        if pb.fit_intercept:
+            xh = np.asarray(X.T @ h.astype(X.dtype), dtype=np.float64)
+            H = np.block([[H, xh[:, None]], [np.zeros((1, p)), np.array([[h.sum()]])]])
+            grad = np.append(gw, gb)
+        try:
+            step = -cho_solve(cho_factor(H, lower=False, check_finite=False), grad,
+                              check_finite=False)
+        except np.linalg.LinAlgError:  # singular (no penalty, separable directions)
+            Hs = np.triu(H) + np.triu(H, 1).T
+            step = -dense_solve(Hs + 1e-12 * np.trace(Hs) / len(Hs) * np.eye(len(Hs)), grad,
+                                assume_a="sym", check_finite=False)
+        dw = step[:p]
+        db = float(step[p]) if pb.fit_intercept else 0.0
+        delta = np.asarray(X @ dw.astype(X.dtype), dtype=np.float64) + db
+        slope = float(grad @ step)
+        t, moved = 1.0, False
+        for _ in range(40):
+            e_t = eta + t * delta
+            f_t = loss(e_t) + pen(w + t * dw)
+            if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
+                w, b0, eta, moved = w + t * dw, b0 + t * db, e_t, f_t < f
+                f = f_t
+                break
+            t *= 0.5
+        n_iter += 1
+        if not moved:
+            break
+    W[0], b[0] = w, b0
+    return Fit(W, b, n_iter, kkt, f, kkt <= tol)
+
+
+def check_labels(estimator: Any, X: Any, y: Any, reset: bool = True):
+    """Validated X (Fortran-ordered float, or sparse) and y, the classes and the labels."""
+    from sklearn.preprocessing import LabelEncoder
+
+    X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                         dtype=[np.float64, np.float32], order="F", copy=False)
+    check_classification_targets(y)
+    enc = LabelEncoder()
+    labels = enc.fit_transform(y)
+    classes = enc.classes_
+    if len(classes) < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                         f"the data contains only one class: {classes[0]!r}")
+    return X, y, classes, labels
+
+
+def check_solver_args(max_iter: Any, tol: Any) -> Tuple[int, float]:
+    return integer(max_iter, "max_iter", 0), nonnegative(tol, "tol")
+
+
+class _LogisticBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+    """predict_proba, predict_log_proba and the tags shared by the logistic estimators."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (the sigmoid for two classes, the softmax otherwise).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithms of the class probabilities, computed stably (log-sum-exp).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        from scipy.special import log_expit, logsumexp
+
+        check_is_fitted(self, "coef_")
+        d = self.decision_function(X)
+        if d.ndim == 1:
+            return np.column_stack([log_expit(-d), log_expit(d)])
+        return d - logsumexp(d, axis=1, keepdims=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _set_fitted(self, fit: Fit, pb: Problem, dtype: np.dtype) -> None:
+        self.coef_ = fit.W.astype(dtype)
+        self.intercept_ = fit.b.astype(dtype) if pb.fit_intercept else np.zeros(
+            pb.n_rows, dtype=dtype)
+        self.n_iter_ = np.array([fit.n_iter], dtype=np.int32)
+        self.kkt_violation_ = float(fit.kkt)
+        self.objective_ = float(fit.objective)
+
+
+def warn_not_converged(fit: Fit, tol: float) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.warn(f"lkreg LogisticRegression did not converge: KKT violation {fit.kkt:.3e}, "
+                  f"tolerance {tol:.3e}. Increase max_iter, or scale the features.",
+                  ConvergenceWarning, stacklevel=3)
+
+
+class LogisticRegression(_LogisticBase):
+    """Logistic regression with any lkreg penalty, binary and multinomial.
+
+    Minimizes ``C * sum_i s_i * log-loss_i + penalty(W)``, scikit-learn's objective (s_i the
+    sample weight times the class weight; the intercepts never penalized), by proximal Newton:
+    each step solves the weighted quadratic model of the log-loss with lkreg's C++ coordinate
+    descent (the penalty entering through its scalar prox: L1, ElasticNet, Lk for any k > 0,
+    L0), then a line search on the true objective. Two classes use the sigmoid and one
+    coefficient row; three or more the softmax (multinomial). Binary problems with L2, Lk
+    (k >= 2) or no penalty on dense X with at most 1000 features take exact Newton steps
+    (the Hessian X' D X by BLAS).
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet"}, lkreg penalty or None, default "l2"
+        scikit-learn's names: "l2" is ``0.5 ||W||^2``, "l1" is ``||W||_1``, "elasticnet"
+        ``l1_ratio ||W||_1 + 0.5 (1 - l1_ratio) ||W||^2``; or any element-wise lkreg penalty
+        (``reduction="mean"`` divides by the number of coefficients); None: no penalty.
+    tol : float, default 1e-4
+        Stop when the largest KKT violation (distance of the negative gradient to the
+        penalty's subdifferential, over the coefficients and intercepts) of the objective
+        divided by ``C * sum_i s_i`` is below tol: that scaled objective is the mean log-loss
+        plus ``penalty / (C sum s)``, in which scikit-learn's lbfgs ``tol`` bounds the largest
+        gradient entry, so equal ``tol`` means equal accuracy there.
+    C : float, default 1.0
+        Inverse regularization strength, > 0.
+    fit_intercept : bool, default True
+    class_weight : dict, "balanced" or None, default None
+    max_iter : int, default 100
+        Outer (Newton) iterations.
+    warm_start : bool, default False
+        Start from the previous ``coef_`` and ``intercept_``.
+    l1_ratio : float, optional
+        With ``penalty="elasticnet"``, in [0, 1].
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        In X's dtype (float32 stays float32).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+    kkt_violation_ : float
+        The scaled KKT violation reached (see ``tol``).
+    objective_ : float
+        ``C * sum s_i log-loss_i + penalty`` at the solution.
+    n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lkreg.linear_model import LogisticRegression
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0], [1.5, 0.5], [0.5, 1.0]])
+    >>> y = np.array(["no", "no", "yes", "yes", "yes", "no"])
+    >>> model = LogisticRegression(penalty="l1", C=10.0).fit(X, y)
+    >>> model.predict([[0.2, 1.0], [2.5, 0.0]])
+    array(['no', 'yes'], dtype='<U3')
+    >>> model.predict_proba([[1.25, 0.5]]).shape
+    (1, 2)
+    """
+
+    def __init__(self, penalty: Any = "l2", *, tol: float = 1e-4, C: float = 1.0,
+                 fit_intercept: bool = True, class_weight: Any = None, max_iter: int = 100,
+                 warm_start: bool = False, l1_ratio: Optional[float] = None) -> None:
+        self.penalty = penalty
+        self.tol = tol
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.l1_ratio = l1_ratio
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "LogisticRegression":
+        """Fit the model by proximal Newton.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float32 stays float32; dense X is used in Fortran order, CSR is converted to CSC.
+        y : array-like of shape (n_samples,)
+            Class labels (any type scikit-learn accepts: strings work).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights: a weight of 2 is a repeated row.
+
+        Returns
+        -------
+        self
+        """
+        C = positive(self.C, "C")
+        fit_intercept = flag(self.fit_intercept, "fit_intercept")
+        max_iter, tol = check_solver_args(self.max_iter, self.tol)
+        penalty = sklearn_penalty(self.penalty, self.l1_ratio)
+        X, y, classes, labels = check_labels(self, X, y)
+        pb = problem_of(X, labels, len(classes), sample_weight, self.class_weight, classes, y,
+                        fit_intercept)
+        W0 = b0 = None
+        if flag(self.warm_start, "warm_start") and hasattr(self, "coef_") and \
+                self.coef_.shape == (pb.n_rows, X.shape[1]):
+            W0, b0 = self.coef_, self.intercept_
+        fit = solve(pb, C, penalty, max_iter, tol, W0, b0)
+        if not fit.converged:
+            warn_not_converged(fit, tol)
+        self.classes_ = classes
+        self._set_fitted(fit, pb, X.dtype)
+        return self
+
+
+__all__ = ["LogisticRegression", "sklearn_penalty", "Problem", "problem_of", "solve", "Fit",
+           "check_labels", "uses_newton"]
