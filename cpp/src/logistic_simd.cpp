@@ -31,6 +31,7 @@ using std::int64_t;
 constexpr double kHmin = 1e-6;
 constexpr double kInnerFraction = 1e-3;
 constexpr int kLineSearchSteps = 40;
+constexpr int kMaxStalls = 3;
 
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
 
@@ -130,13 +131,16 @@ class ProxNewton {
     f_ = loss_total() + penalty_value<double>(pen_, W_, m_ * p_);
     std::vector<double> last(u(m_), std::fabs(f_));  // the last decrease of each block
     double kkt = violation();
-    for (;;) {
+    for (int stalls = 0;;) {
       if (kkt <= o_.tol || res.n_iter >= o_.max_iter) break;
       bool moved = false;
       for (int64_t k = 0; k < m_; ++k) moved = step(k, kkt, last[u(k)], res.n_epochs) || moved;
       ++res.n_iter;
       kkt = violation();
-      if (!moved) break;  // no step lowers the objective: the rounding floor
+      // a step that does not lower the objective tightens the next inner solve; a few in a
+      // row mean the rounding floor
+      stalls = moved ? 0 : stalls + 1;
+      if (stalls >= kMaxStalls) break;
     }
     res.kkt = kkt;
     res.objective = f_;
