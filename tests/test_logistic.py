@@ -214,8 +214,7 @@ def test_string_labels_and_predictions(cancer):
     m = LogisticRegression(C=0.5).fit(X, names)
     ref = LogisticRegression(C=0.5).fit(X, y)
     assert list(m.classes_) == ["benign", "malignant"]
-    np.testing.assert_array_equal(m.predict(X), names[ref.predict(X) == 1] if False else
-                                  np.array(["benign", "malignant"])[ref.predict(X)])
+    np.testing.assert_array_equal(m.predict(X), np.array(["benign", "malignant"])[ref.predict(X)])
     P = m.predict_proba(X)
     assert P.shape == (len(y), 2)
     np.testing.assert_allclose(P.sum(axis=1), 1)
@@ -372,3 +371,68 @@ def test_results_do_not_depend_on_thread_count(cancer):
     finally:
         lkreg.set_num_threads(before)
     np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+# ----------------------------------------------------------------------------- path and CV
+
+def test_log_path_starts_at_alpha_max_and_matches_the_estimator(cancer, iris):
+    from lkreg.linear_model import regularization_path
+
+    for X, y in (cancer, iris):
+        alphas, coefs, kkts = regularization_path(X, y, lkreg.L1(), n_alphas=6, eps=1e-2,
+                                                  loss="log", tol=1e-10)
+        W = coefs if coefs.ndim == 3 else coefs[None]
+        assert np.all(W[:, :, 0] == 0) and np.any(W[:, :, 1] != 0)
+        assert np.all(kkts <= 1e-10)
+        # slightly below alpha_max the solution is no longer 0: alpha_max is the boundary
+        below = regularization_path(X, y, lkreg.L1(), alphas=[alphas[0] * 0.99], loss="log")[1]
+        assert np.any(below != 0)
+        # each point is LogisticRegression with penalty alpha * n * ||W||_1 and C = 1
+        i = 3
+        ref = LogisticRegression(lkreg.L1(alphas[i] * len(y)), C=1.0, tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(W[:, :, i], np.atleast_2d(ref.coef_), atol=1e-6)
+
+
+def test_log_path_of_lk_is_stationary(cancer):
+    from lkreg.linear_model import regularization_path
+
+    X, y = cancer
+    alphas, coefs, kkts = regularization_path(X, y, lkreg.Lk(1.5), n_alphas=4, loss="log",
+                                              tol=1e-9)
+    assert np.all(kkts <= 1e-9)
+
+
+def test_logistic_cv_picks_the_best_mean_score(cancer):
+    from sklearn.model_selection import StratifiedKFold
+    from lkreg.linear_model import LogisticRegressionCV
+
+    X, y = cancer
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    Cs = [0.01, 0.1, 1.0, 10.0]
+    m = LogisticRegressionCV(Cs=Cs, penalty="l1", cv=cv, tol=1e-8, n_jobs=2).fit(X, y)
+    # brute force: each fold and C fitted from scratch
+    brute = np.zeros((3, len(Cs)))
+    for f, (tr, te) in enumerate(cv.split(X, y)):
+        for i, C in enumerate(Cs):
+            brute[f, i] = LogisticRegression("l1", C=C, tol=1e-8).fit(X[tr], y[tr]).score(
+                X[te], y[te])
+    np.testing.assert_allclose(m.scores_, brute)
+    assert m.C_[0] == Cs[int(np.argmax(brute.mean(axis=0)))]
+    ref = LogisticRegression("l1", C=m.C_[0], tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-6)
+    assert m.coefs_paths_.shape == (3, len(Cs), 1, X.shape[1] + 1)
+
+
+def test_logistic_cv_multinomial_and_checks(iris):
+    from lkreg.linear_model import LogisticRegressionCV
+
+    X, y = iris
+    m = LogisticRegressionCV(Cs=3, cv=3).fit(X, y)
+    assert m.coef_.shape == (3, 4) and m.C_.shape == (3,)
+    pickle.loads(pickle.dumps(m)).predict(X)
+
+
+@parametrize_with_checks([__import__("lkreg.linear_model", fromlist=["x"]).LogisticRegressionCV(
+    Cs=3, cv=3)])
+def test_sklearn_estimator_checks_cv(estimator, check):
+    check(estimator)

@@ -32,6 +32,8 @@ constexpr double kHmin = 1e-6;
 constexpr double kInnerFraction = 1e-3;
 constexpr int kLineSearchSteps = 40;
 constexpr int kMaxStalls = 3;
+constexpr int64_t kMaxEpochs = 100000;
+constexpr double kSlowProgress = 0.25;
 
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
 
@@ -124,6 +126,8 @@ class ProxNewton {
     mean_.resize(static_cast<std::size_t>(p_));
     wnew_.resize(static_cast<std::size_t>(p_));
     wt_.resize(static_cast<std::size_t>(p_));
+    cap_.assign(u(m_), std::max<int64_t>(1, o.max_epochs));
+    hit_cap_.assign(u(m_), 0);
   }
 
   LogisticResult run() {
@@ -136,7 +140,13 @@ class ProxNewton {
       bool moved = false;
       for (int64_t k = 0; k < m_; ++k) moved = step(k, kkt, last[u(k)], res.n_epochs) || moved;
       ++res.n_iter;
+      const double before = kkt;
       kkt = violation();
+      // while the KKT violation falls fast, cheap truncated inner solves do; when it stalls,
+      // the blocks whose solve was cut off get twice the epochs
+      if (kkt > kSlowProgress * before)
+        for (int64_t k = 0; k < m_; ++k)
+          if (hit_cap_[u(k)]) cap_[u(k)] = std::min<int64_t>(2 * cap_[u(k)], kMaxEpochs);
       // a step that does not lower the objective tightens the next inner solve; a few in a
       // row mean the rounding floor
       stalls = moved ? 0 : stalls + 1;
@@ -264,7 +274,7 @@ class ProxNewton {
     }
     SolverOptions so;
     so.penalty = pen_.scaled(1.0 / S);
-    so.max_iter = o_.max_epochs;
+    so.max_iter = cap_[u(k)];
     so.kkt_stopping = !inner_gap_;
     // the gap in the model's units (sum_i ...), or the KKT violation in the engine's (1 / S)
     // (no floor: the epoch cap bounds a solve that cannot reach it)
@@ -274,6 +284,7 @@ class ProxNewton {
     std::copy(w, w + p_, wnew_.begin());
     const SolverResult r = coordinate_descent_kernel<T>(inner, so, wnew_.data());
     epochs += r.n_iter;
+    hit_cap_[u(k)] = r.n_iter >= cap_[u(k)];
     const double db = pb_.fit_intercept ? r.intercept - b_[k] : 0.0;
     // delta = X (w_new - w) + db, and the model's predicted change
     std::fill(delta_.begin(), delta_.end(), db);
@@ -314,6 +325,8 @@ class ProxNewton {
   double wsum_ = 0.0, f_ = 0.0;
   std::vector<double> eta_, g_, delta_, prob_, lse_, mean_, wnew_, wt_;
   std::vector<T> z_, h_;
+  std::vector<int64_t> cap_;  // epoch cap of each block's next inner solve
+  std::vector<char> hit_cap_;  // whether its last solve used them all
 };
 
 }  // namespace

@@ -32,8 +32,9 @@ struct LogisticOptions {
   PenaltyParams penalty;
   std::int64_t max_iter = 100;     // outer (proximal Newton) iterations
   double tol = 1e-4;               // stop when kkt (below) <= tol
-  // coordinate-descent epochs per inner solve: a truncated inner solve still gives a descent
-  // direction, and on ill-conditioned designs a few cheap outer steps beat one exact one
+  // coordinate-descent epochs of the first inner solve, doubled when a solve uses them all and
+  // the outer KKT violation stalls (falls by less than 4x): a truncated inner solve still gives a descent direction, and on ill-conditioned
+  // designs a few cheap outer steps beat one exact one
   std::int64_t max_epochs = 20;
 };
 

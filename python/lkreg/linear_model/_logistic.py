@@ -406,3 +406,200 @@ class LogisticRegression(_LogisticBase):
 
 __all__ = ["LogisticRegression", "sklearn_penalty", "Problem", "problem_of", "solve", "Fit",
            "check_labels", "uses_newton"]
+
+
+def zero_gradient(pb: Problem) -> np.ndarray:
+    """The gradient in W of the weighted mean log-loss at W = 0, the intercepts optimal there
+    (the class frequencies; 1/2 or 1/K without intercept): (m * p,)."""
+    S = float(pb.weight.sum())
+    onehot = np.eye(pb.n_classes)[pb.labels]
+    if pb.fit_intercept:
+        p0 = pb.weight @ onehot / S
+    else:
+        p0 = np.full(pb.n_classes, 1.0 / pb.n_classes)
+    if pb.n_classes == 2:
+        onehot, p0 = onehot[:, 1:], p0[1:]
+    R = pb.weight[:, None] * (p0 - onehot) / S
+    return np.asarray(pb.X.T @ R.astype(pb.X.dtype), dtype=np.float64).T.ravel()
+
+
+def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas: Any,
+                  n_alphas: int, eps: float, fit_intercept: bool, sample_weight: Any,
+                  max_iter: int, tol: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """regularization_path(loss="log"): minimize the weighted mean log-loss + penalty_alpha(W)
+    along the grid (the C++ solver with C = 1 / sum(sample_weight)), warm starts."""
+    from sklearn.preprocessing import LabelEncoder
+    from sklearn.utils.validation import check_X_y
+
+    from ._path import _check_alphas, alpha_max, with_strength
+
+    grid, n, eps = _check_alphas(alphas, n_alphas, eps)
+    max_iter, tol = check_solver_args(max_iter, tol)
+    X, y = check_X_y(X, y, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
+                     order="F")
+    check_classification_targets(y)
+    enc = LabelEncoder()
+    labels = enc.fit_transform(y)
+    if len(enc.classes_) < 2:
+        raise ValueError("y must contain at least 2 classes, got only "
+                         f"{enc.classes_[0]!r}")
+    pb = problem_of(X, labels, len(enc.classes_), sample_weight, None, enc.classes_, y,
+                    fit_intercept)
+    family = _penalties.L1(1.0) if penalty is None else sklearn_penalty(penalty, None)
+    if grid is None:
+        top = alpha_max(family, zero_gradient(pb))
+        grid = (np.full(n, np.finfo(float).resolution) if top <= 0
+                else np.geomspace(top, top * eps, num=n))
+    C = 1.0 / float(pb.weight.sum())
+    m, p = pb.n_rows, X.shape[1]
+    coefs = np.zeros((m, p, len(grid)))
+    kkts = np.zeros(len(grid))
+    W = b = None
+    for i, a in enumerate(grid):
+        fit = solve(pb, C, with_strength(family, float(a)), max_iter, tol, W, b)
+        if not fit.converged:
+            warn_not_converged(fit, tol)
+        W, b = fit.W, fit.b
+        coefs[:, :, i], kkts[i] = W, fit.kkt
+    return grid, (coefs[0] if m == 1 else coefs), kkts
+
+
+def _fold_scores(est: "LogisticRegressionCV", X: Any, y: np.ndarray, labels: np.ndarray,
+                 classes: np.ndarray, sw: Optional[np.ndarray], train: np.ndarray,
+                 test: np.ndarray, penalty: Optional[_penalties.Penalty], Cs: np.ndarray,
+                 max_iter: int, tol: float, fit_intercept: bool, class_weight: Any):
+    """Scores on the test rows of the training path over Cs (increasing, warm starts)."""
+    from sklearn.metrics import get_scorer
+
+    Xtr = X[train]
+    Xtr = Xtr.tocsc() if _is_sparse(Xtr) else np.asfortranarray(Xtr)
+    pb = problem_of(Xtr, labels[train], len(classes), None if sw is None else sw[train],
+                    class_weight, classes, y[train], fit_intercept)
+    scorer = get_scorer("accuracy" if est.scoring is None else est.scoring)
+    probe = LogisticRegression()
+    probe.classes_, probe.n_features_in_ = classes, X.shape[1]
+    scores, coefs = np.zeros(len(Cs)), []
+    W = b = None
+    for i, C in enumerate(Cs):
+        fit = solve(pb, float(C), penalty, max_iter, tol, W, b)
+        W, b = fit.W, fit.b
+        probe.coef_, probe.intercept_ = W.copy(), b.copy()
+        scores[i] = scorer(probe, X[test], y[test])
+        coefs.append(np.hstack([W, b[:, None]]) if fit_intercept else W.copy())
+    return scores, np.array(coefs)
+
+
+class LogisticRegressionCV(_LogisticBase):
+    """LogisticRegression with C chosen by cross-validation over a grid.
+
+    Each fold fits the path over ``Cs`` in increasing order, each fit warm-started from the
+    previous one (folds in parallel threads through joblib: the C++ solver releases the GIL);
+    the C of best mean test score is refitted on all the data.
+
+    Parameters
+    ----------
+    Cs : int or array-like, default 10
+        The grid, or its size: ``np.logspace(-4, 4, Cs)`` as scikit-learn.
+    fit_intercept : bool, default True
+    cv : int, cross-validation generator or iterable, optional
+        scikit-learn's ``cv`` (stratified 5-fold by default).
+    penalty, l1_ratio, tol, max_iter, class_weight : as in LogisticRegression.
+    scoring : str or callable, optional
+        scikit-learn's scoring; None is accuracy.
+    n_jobs : int, optional
+        Folds run in parallel threads.
+
+    Attributes
+    ----------
+    Cs_ : ndarray of shape (n_Cs,)
+    C_ : ndarray of shape (1,) or (n_classes,)
+        The chosen C (the same for every class: one multinomial fit).
+    scores_ : ndarray of shape (n_folds, n_Cs)
+    coefs_paths_ : ndarray of shape (n_folds, n_Cs, n_rows, n_features (+ 1 with intercept))
+    classes_, coef_, intercept_, n_iter_, kkt_violation_, objective_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lkreg.linear_model import LogisticRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((120, 4))
+    >>> y = (X[:, 0] - X[:, 2] + 0.3 * rng.standard_normal(120) > 0).astype(int)
+    >>> model = LogisticRegressionCV(Cs=5, penalty="l1", cv=3).fit(X, y)
+    >>> model.scores_.shape
+    (3, 5)
+    >>> bool(model.score(X, y) > 0.9)
+    True
+    """
+
+    def __init__(self, *, Cs: Any = 10, fit_intercept: bool = True, cv: Any = None,
+                 penalty: Any = "l2", scoring: Any = None, tol: float = 1e-4,
+                 max_iter: int = 100, class_weight: Any = None, n_jobs: Any = None,
+                 l1_ratio: Optional[float] = None) -> None:
+        self.Cs = Cs
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.penalty = penalty
+        self.scoring = scoring
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.l1_ratio = l1_ratio
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "LogisticRegressionCV":
+        """Cross-validate the grid of C, then refit the best on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import check_cv
+        from sklearn.utils.validation import _check_sample_weight
+
+        fit_intercept = flag(self.fit_intercept, "fit_intercept")
+        max_iter, tol = check_solver_args(self.max_iter, self.tol)
+        penalty = sklearn_penalty(self.penalty, self.l1_ratio)
+        if isinstance(self.Cs, (int, np.integer)) and not isinstance(self.Cs, bool):
+            Cs = np.logspace(-4, 4, integer(self.Cs, "Cs", 1))
+        else:
+            Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
+            if Cs.size == 0 or not np.all(np.isfinite(Cs)) or np.any(Cs <= 0):
+                raise ValueError("Cs must be a positive int or finite numbers > 0")
+        X, y, classes, labels = check_labels(self, X, y)
+        sw = None if sample_weight is None else _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        class_weight = self.class_weight
+        if class_weight is not None:  # from all the labels, the same in every fold
+            from sklearn.utils.class_weight import compute_class_weight
+
+            class_weight = dict(zip(classes, compute_class_weight(class_weight, classes=classes,
+                                                                  y=y)))
+        folds = list(check_cv(self.cv, y, classifier=True).split(
+            np.zeros((X.shape[0], 1)), y))
+        out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fold_scores)(self, X, y, labels, classes, sw, train, test, penalty, Cs,
+                                  max_iter, tol, fit_intercept, class_weight)
+            for train, test in folds)
+        self.Cs_ = Cs
+        self.scores_ = np.array([s for s, _ in out])
+        self.coefs_paths_ = np.array([c for _, c in out])
+        best = int(np.argmax(self.scores_.mean(axis=0)))
+        pb = problem_of(X, labels, len(classes), sw, class_weight, classes, y, fit_intercept)
+        fit = solve(pb, float(Cs[best]), penalty, max_iter, tol)
+        if not fit.converged:
+            warn_not_converged(fit, tol)
+        self.C_ = np.full(pb.n_rows, Cs[best])
+        self.classes_ = classes
+        self._set_fitted(fit, pb, X.dtype)
+        return self
+
+
+__all__ += ["LogisticRegressionCV", "logistic_path", "zero_gradient"]
