@@ -5,8 +5,9 @@ weight times the class weight), the intercepts never penalized. ``_core.logistic
 runs the outer proximal Newton loop and its inner coordinate-descent solves in C++ (the
 penalty entering through its scalar prox). Binary problems with a smooth penalty whose Hessian
 is bounded (L2, Lk with k >= 2, none) on dense X with few features take exact Newton steps
-instead (``_newton``): the Hessian X' D X is one BLAS call, and a handful of steps reach what
-the coordinate-descent inner loop needs many passes over X for.
+truncated Newton steps instead (``_newton``: conjugate gradients on exact Hessian-vector
+products, preconditioned by a subsampled Hessian from one small BLAS call), which reach in a
+handful of passes over X what the coordinate-descent inner loop needs many for.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from .. import penalties as _penalties
 from .._validation import choice, flag, integer, nonnegative, positive, unit_interval
 from ._data import _is_sparse
 
-# exact Newton (a p x p Hessian per step) below this many features
+# truncated Newton (smooth binary problems, dense X) up to this many features (a (p+1)^2
+# preconditioner); its preconditioner from this many rows (at least 4 p), rebuilt after a solve
+# of more than NEWTON_REFRESH_CG conjugate-gradient iterations
 NEWTON_MAX_FEATURES = 1000
+NEWTON_PRECONDITIONER_ROWS = 4000
+NEWTON_REFRESH_CG = 10
 
 
 def sklearn_penalty(penalty: Any, l1_ratio: Any) -> Optional[_penalties.Penalty]:
@@ -146,69 +151,117 @@ def uses_newton(pb: Problem, penalty: Optional[_penalties.Penalty]) -> bool:
 
 def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: int, tol: float,
             W: np.ndarray, b: np.ndarray) -> Fit:
-    """Damped Newton for binary logistic regression with a smooth penalty (see the module
-    docstring): the same objective, KKT measure and tol as the C++ solver."""
-    from scipy.linalg import cho_factor, cho_solve, solve as dense_solve
-    from scipy.linalg.blas import dsyrk, ssyrk
+    """Truncated Newton for binary logistic regression with a smooth penalty (see the module
+    docstring), the same objective, KKT measure and tol as the C++ solver.
+
+    Each step solves H s = -g by conjugate gradients with exact Hessian-vector products
+    (X' (D (X v)): two passes over X), preconditioned by the Cholesky factor of the Hessian of
+    a strided subsample of rows (one small BLAS syrk), to the forcing tolerance
+    min(0.5, sqrt(|g| / |g_0|)) |g|; then a backtracking line search on the true objective.
+    The preconditioner is rebuilt when a solve needs many iterations (the weights moved)."""
+    from scipy.linalg import cho_factor, cho_solve
+    from scipy.linalg.blas import dsyrk
     from scipy.special import expit, log_expit
 
     X, y = pb.X, pb.labels.astype(np.float64)
-    syrk = ssyrk if X.dtype == np.float32 else dsyrk
     n, p = X.shape
     total = float(weight.sum())
-    w, b0 = W[0].copy(), float(b[0]) if pb.fit_intercept else 0.0
+    fi = pb.fit_intercept
+    w, b0 = W[0].copy(), float(b[0]) if fi else 0.0
     kind = _core.PenaltyKind
     if d.kind == kind.ElasticNet:
         lam, k = d.l2, 2.0
     else:
         lam, k = d.lam, (2.0 if d.kind == kind.L2 else d.k)
+    rows = np.arange(0, n, max(1, n // max(NEWTON_PRECONDITIONER_ROWS, 4 * p)))
+    Xs = np.asfortranarray(X[rows], dtype=np.float64)
+    rows_scale = n / len(rows)
+    block = max(256, 65536 // max(p, 1))
 
     def pen(v):
         return lam * float(np.sum(np.abs(v) ** k))
 
+    def pen_curv(v):  # the penalty's Hessian diagonal
+        return np.full(p, 2 * lam) if k == 2 else lam * k * (k - 1) * np.abs(v) ** (k - 2)
+
     def loss(eta):
-        # log(1 + e^eta) - y eta = -log_expit(eta) for y = 0 ... as -log_expit(+-eta)
         return float(-weight @ log_expit(np.where(y > 0, eta, -eta)))
 
-    eta = np.asarray(X @ w.astype(X.dtype), dtype=np.float64) + b0
+    def matvec(v):
+        return np.asarray(X @ v.astype(X.dtype, copy=False), dtype=np.float64)
+
+    def rmatvec(u):
+        return np.asarray(X.T @ u.astype(X.dtype, copy=False), dtype=np.float64)
+
+    def preconditioner(h, curv):
+        hs = h[rows] * rows_scale
+        H = np.zeros((p + 1, p + 1))
+        H[:p, :p] = dsyrk(1.0, Xs * np.sqrt(hs)[:, None], trans=1, lower=0)
+        H[np.arange(p), np.arange(p)] += curv
+        H[:p, p], H[p, p] = Xs.T @ hs, hs.sum()
+        if not fi:
+            H[:p, p], H[p, p] = 0.0, 1.0
+        H[np.arange(p + 1), np.arange(p + 1)] += 1e-12 * (np.trace(H) / (p + 1) + 1.0)
+        return cho_factor(H, lower=False, check_finite=False)
+
+    eta = matvec(w) + b0
     f = loss(eta) + pen(w)
-    n_iter, kkt = 0, np.inf
+    n_iter, kkt, fac, g0 = 0, np.inf, None, None
     while True:
         prob = expit(eta)
         r = weight * (prob - y)
-        gw = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
-        gw += lam * k * np.sign(w) * np.abs(w) ** (k - 1)
-        gb = float(r.sum()) if pb.fit_intercept else 0.0
-        kkt = max(float(np.max(np.abs(gw), initial=0.0)), abs(gb)) / total
+        g = np.append(rmatvec(r) + lam * k * np.sign(w) * np.abs(w) ** (k - 1),
+                      r.sum() if fi else 0.0)
+        kkt = float(np.max(np.abs(g))) / total
         if kkt <= tol or n_iter >= max_iter:
             break
         h = weight * prob * (1.0 - prob)
-        # H = X' diag(h) X + penalty'' (upper triangle from syrk), bordered by the intercept
-        Xh = X * np.sqrt(h).astype(X.dtype)[:, None]
-        H = np.asarray(syrk(1.0, Xh, trans=1, lower=0), dtype=np.float64)
-        H[np.diag_indices(p)] += lam * k * (k - 1) * np.abs(w) ** (k - 2) if k != 2 else 2 * lam
-        grad = gw
-        if pb.fit_intercept:
-            xh = np.asarray(X.T @ h.astype(X.dtype), dtype=np.float64)
-            H = np.block([[H, xh[:, None]], [np.zeros((1, p)), np.array([[h.sum()]])]])
-            grad = np.append(gw, gb)
-        try:
-            step = -cho_solve(cho_factor(H, lower=False, check_finite=False), grad,
+        curv = pen_curv(w)
+        gn = float(np.linalg.norm(g))
+        if fac is None:
+            fac, g0 = preconditioner(h, curv), gn
+
+        def hess(v):
+            # X' (h (X v + c)) over blocks of rows small enough to stay in cache between the
+            # two products: one pass over X instead of two
+            vw, acc, usum = v[:p].astype(X.dtype), np.zeros(p), 0.0
+            for i in range(0, n, block):
+                Xb = X[i:i + block]
+                u = h[i:i + block] * (Xb @ vw + v[p])
+                acc += Xb.T @ u.astype(X.dtype)
+                usum += float(u.sum())
+            return np.append(acc + curv * v[:p], usum if fi else 0.0)
+
+        forcing = min(0.5, np.sqrt(gn / g0)) * gn
+        step, res = np.zeros(p + 1), -g
+        z = cho_solve(fac, res, check_finite=False)
+        dirn, rz = z.copy(), float(res @ z)
+        for cg in range(1, 4 * (p + 1)):
+            Hd = hess(dirn)
+            curvature = float(dirn @ Hd)
+            if not curvature > 0:
+                break
+            a = rz / curvature
+            step += a * dirn
+            res = res - a * Hd
+            if np.linalg.norm(res) <= forcing:
+                break
+            z = cho_solve(fac, res, check_finite=False)
+            rz_new = float(res @ z)
+            dirn, rz = z + (rz_new / rz) * dirn, rz_new
+        if cg > NEWTON_REFRESH_CG:
+            fac = None  # rebuilt at the next step, from the weights there
+        if not step.any():
+            step = -cho_solve(fac if fac is not None else preconditioner(h, curv), g,
                               check_finite=False)
-        except np.linalg.LinAlgError:  # singular (no penalty, separable directions)
-            Hs = np.triu(H) + np.triu(H, 1).T
-            step = -dense_solve(Hs + 1e-12 * np.trace(Hs) / len(Hs) * np.eye(len(Hs)), grad,
-                                assume_a="sym", check_finite=False)
-        dw = step[:p]
-        db = float(step[p]) if pb.fit_intercept else 0.0
-        delta = np.asarray(X @ dw.astype(X.dtype), dtype=np.float64) + db
-        slope = float(grad @ step)
+        delta = matvec(step[:p]) + step[p]
+        slope = float(g @ step)
         t, moved = 1.0, False
         for _ in range(40):
             e_t = eta + t * delta
-            f_t = loss(e_t) + pen(w + t * dw)
+            f_t = loss(e_t) + pen(w + t * step[:p])
             if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
-                w, b0, eta, moved = w + t * dw, b0 + t * db, e_t, f_t < f
+                w, b0, eta, moved = w + t * step[:p], b0 + t * step[p], e_t, f_t < f
                 f = f_t
                 break
             t *= 0.5
@@ -305,8 +358,8 @@ class LogisticRegression(_LogisticBase):
     descent (the penalty entering through its scalar prox: L1, ElasticNet, Lk for any k > 0,
     L0), then a line search on the true objective. Two classes use the sigmoid and one
     coefficient row; three or more the softmax (multinomial). Binary problems with L2, Lk
-    (k >= 2) or no penalty on dense X with at most 1000 features take exact Newton steps
-    (the Hessian X' D X by BLAS).
+    (k >= 2) or no penalty on dense X with at most 1000 features take truncated Newton steps
+    (preconditioned conjugate gradients on exact Hessian-vector products).
 
     Parameters
     ----------
