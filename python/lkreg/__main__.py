@@ -93,8 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--models",
         action="store_true",
-        help="instead: Lasso, paths and Lk regression against scikit-learn, skglm and celer",
+        help="instead: Lasso, paths, Lk regression and logistic regression against scikit-learn, "
+        "skglm and celer",
     )
+    bench.add_argument("--logistic", action="store_true",
+                       help="with --models: only the logistic regression rows")
     return parser
 
 
@@ -113,7 +116,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.models:
             from . import _bench_models  # noqa: PLC0415
 
-            return _bench_models.main(["--quick"] * args.quick + ["--json", args.json] * bool(args.json))
+            return _bench_models.main(["--quick"] * args.quick + ["--logistic"] * args.logistic
+                                      + ["--json", args.json] * bool(args.json))
         from . import _bench  # noqa: PLC0415
 
         try:

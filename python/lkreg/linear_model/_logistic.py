@@ -149,6 +149,21 @@ def uses_newton(pb: Problem, penalty: Optional[_penalties.Penalty]) -> bool:
             or (d.kind == kind.ElasticNet and d.lam == 0))
 
 
+_controller = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread: the p x p factor and solves of _newton are
+    too small to share, and on a busy machine a second BLAS thread that is not scheduled makes
+    a 0.3 ms Cholesky take tens of ms (measured)."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
 def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: int, tol: float,
             W: np.ndarray, b: np.ndarray) -> Fit:
     """Truncated Newton for binary logistic regression with a smooth penalty (see the module
@@ -194,6 +209,14 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
         return np.asarray(X.T @ u.astype(X.dtype, copy=False), dtype=np.float64)
 
     def preconditioner(h, curv):
+        with one_blas_thread():
+            return _preconditioner(h, curv)
+
+    def precondition(res):
+        with one_blas_thread():
+            return cho_solve(fac, res, check_finite=False)
+
+    def _preconditioner(h, curv):
         hs = h[rows] * rows_scale
         H = np.zeros((p + 1, p + 1))
         H[:p, :p] = dsyrk(1.0, Xs * np.sqrt(hs)[:, None], trans=1, lower=0)
@@ -234,7 +257,7 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
 
         forcing = min(0.5, np.sqrt(gn / g0)) * gn
         step, res = np.zeros(p + 1), -g
-        z = cho_solve(fac, res, check_finite=False)
+        z = precondition(res)
         dirn, rz = z.copy(), float(res @ z)
         for cg in range(1, 4 * (p + 1)):
             Hd = hess(dirn)
@@ -246,14 +269,13 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
             res = res - a * Hd
             if np.linalg.norm(res) <= forcing:
                 break
-            z = cho_solve(fac, res, check_finite=False)
+            z = precondition(res)
             rz_new = float(res @ z)
             dirn, rz = z + (rz_new / rz) * dirn, rz_new
+        if not step.any():
+            step = -precondition(g)
         if cg > NEWTON_REFRESH_CG:
             fac = None  # rebuilt at the next step, from the weights there
-        if not step.any():
-            step = -cho_solve(fac if fac is not None else preconditioner(h, curv), g,
-                              check_finite=False)
         delta = matvec(step[:p]) + step[p]
         slope = float(g @ step)
         t, moved = 1.0, False
