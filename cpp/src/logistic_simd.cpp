@@ -169,7 +169,7 @@ class ProxNewton {
   // sum_i c_i loss_i at the current eta (the objective is then updated by accurate changes)
   double loss_total() {
     double s = 0.0;
-    probabilities(0);  // fills lse_ when multinomial
+    refresh_lse();
     for (int64_t i = 0; i < n_; ++i) {
       if (pb_.weight[i] == 0) continue;
       const double e = eta(0)[i];
@@ -188,17 +188,17 @@ class ProxNewton {
     return mx + std::log(se);
   }
 
-  // prob_ = P(class k | x_i) at the current eta (and lse_ for multinomial)
+  // lse_ = log sum_c exp(eta_ic) from scratch (multinomial; kept current by each step)
+  void refresh_lse() {
+    if (m_ == 1) return;
+    for (int64_t i = 0; i < n_; ++i) lse_[u(i)] = lse_with(i, -1, 0.0);
+  }
+
+  // prob_ = P(class k | x_i) at the current eta (lse_ current)
   void probabilities(int64_t k) {
     const double* e = eta(k);
-    for (int64_t i = 0; i < n_; ++i) {
-      if (m_ == 1) {
-        prob_[u(i)] = sigmoid(e[i]);
-        continue;
-      }
-      lse_[u(i)] = lse_with(i, k, e[i]);
-      prob_[u(i)] = std::exp(e[i] - lse_[u(i)]);
-    }
+    for (int64_t i = 0; i < n_; ++i)
+      prob_[u(i)] = m_ == 1 ? sigmoid(e[i]) : std::exp(e[i] - lse_[u(i)]);
   }
 
   // sum_i c_i (loss_i(eta_k + t delta) - loss_i(eta_k)), each term accurate for small moves:
@@ -234,6 +234,7 @@ class ProxNewton {
     double worst = 0.0;
     for (int64_t k = 0; k < m_; ++k) {
       double gb = 0.0;
+      if (k == 0) refresh_lse();  // once per outer iteration: no drift from the updates
       probabilities(k);
       for (int64_t i = 0; i < n_; ++i) {
         g_[u(i)] = pb_.weight[i] * (prob_[u(i)] - y(i, k));
@@ -303,7 +304,14 @@ class ProxNewton {
       const bool ok = predicted < 0 ? change <= 1e-4 * t * predicted : change < 0;
       if (!ok || !std::isfinite(change)) continue;
       double* ek = eta(k);
-      for (int64_t i = 0; i < n_; ++i) ek[i] += t * delta_[u(i)];
+      for (int64_t i = 0; i < n_; ++i) {
+        const double d = t * delta_[u(i)];
+        ek[i] += d;
+        // log sum exp moves by log1p(p_ik expm1(d)) (recomputed where d is large)
+        if (m_ > 1 && d != 0)
+          lse_[u(i)] = std::fabs(d) <= 0.5 ? lse_[u(i)] + std::log1p(prob_[u(i)] * std::expm1(d))
+                                            : lse_with(i, -1, 0.0);
+      }
       std::copy(wt, wt + p_, w);
       b_[k] += t * db;
       last = -change;
