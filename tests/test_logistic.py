@@ -436,3 +436,31 @@ def test_logistic_cv_multinomial_and_checks(iris):
     Cs=3, cv=3)])
 def test_sklearn_estimator_checks_cv(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("penalty", ["l1", lkreg.ElasticNet(0.5, 0.3), lkreg.Lk(1.5, 0.4),
+                                     lkreg.L0(0.3), "l2"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_newton_solvers_agree_with_the_cpp_solver(cancer, monkeypatch, penalty, fit_intercept):
+    """The Gram-form proximal Newton (n >> p) and the truncated Newton (smooth penalties) reach
+    the C++ residual-form solver's objective (forced on a small problem; CSC X takes C++)."""
+    from lkreg.linear_model import _logistic
+
+    X, y = cancer
+    X = X[:, :25]
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    monkeypatch.setattr(_logistic, "GRAM_MIN_SIZE", 1)
+    pb = _logistic.problem_of(np.asfortranarray(X), y, 2, sw, None, np.array([0, 1]), y,
+                              fit_intercept)
+    pen = _logistic.sklearn_penalty(penalty, None)
+    assert _logistic.uses_gram(pb) or _logistic.uses_newton(pb, pen)
+    a = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    b = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-10).fit(
+        sp.csc_matrix(X), y, sample_weight=sw)
+    if isinstance(pen, lkreg.L0):  # non-convex: each a stationary point, not one minimizer
+        assert a.kkt_violation_ <= 1e-10
+        return
+    np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-10)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6 * np.abs(b.coef_).max())
+    assert a.kkt_violation_ <= 1e-10

@@ -6,8 +6,11 @@ runs the outer proximal Newton loop and its inner coordinate-descent solves in C
 penalty entering through its scalar prox). Binary problems with a smooth penalty whose Hessian
 is bounded (L2, Lk with k >= 2, none) on dense X with few features take exact Newton steps
 truncated Newton steps instead (``_newton``: conjugate gradients on exact Hessian-vector
-products, preconditioned by a subsampled Hessian from one small BLAS call), which reach in a
-handful of passes over X what the coordinate-descent inner loop needs many for.
+products, preconditioned by a subsampled Hessian from one small BLAS call), and other binary
+problems with n_samples >> n_features on dense X proximal Newton on the Gram form
+(``_gram_newton``: the model's Gram matrix by one BLAS call, the engine's Gram variant inside):
+both reach in a handful of passes over X what the coordinate-descent inner loop of the
+residual form needs many for.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from ._data import _is_sparse
 NEWTON_MAX_FEATURES = 1000
 NEWTON_PRECONDITIONER_ROWS = 4000
 NEWTON_REFRESH_CG = 10
+# the Gram form (any penalty, binary, dense) from this many samples per feature and this size
+GRAM_MIN_SAMPLES_PER_FEATURE = 20
+GRAM_MIN_SIZE = 10**6
 
 
 def sklearn_penalty(penalty: Any, l1_ratio: Any) -> Optional[_penalties.Penalty]:
@@ -123,8 +129,10 @@ def solve(pb: Problem, C: float, penalty: Optional[_penalties.Penalty], max_iter
     b = np.zeros(m) if b0 is None else np.array(b0, dtype=np.float64)
     description = penalty_description(penalty, m * p)
     weight = pb.weight * C
-    if uses_newton(pb, penalty):
-        return _newton(pb, weight, description, max_iter, tol, W, b)
+    if uses_newton(pb, penalty) or uses_gram(pb):
+        newton = _newton if uses_newton(pb, penalty) else _gram_newton
+        with one_blas_thread():
+            return newton(pb, weight, description, max_iter, tol, W, b)
     common = dict(labels=pb.labels, weight=weight, n_classes=pb.n_classes,
                   fit_intercept=pb.fit_intercept, max_iter=max_iter, tol=tol)
     if _is_sparse(pb.X):
@@ -149,13 +157,39 @@ def uses_newton(pb: Problem, penalty: Optional[_penalties.Penalty]) -> bool:
             or (d.kind == kind.ElasticNet and d.lam == 0))
 
 
+def uses_gram(pb: Problem) -> bool:
+    """Proximal Newton on the Gram form: binary, dense, n_samples >> n_features, and large
+    enough that forming X' D X by BLAS costs less than the coordinate-descent passes it saves."""
+    n, p = pb.X.shape
+    return (pb.n_classes == 2 and not _is_sparse(pb.X) and p <= NEWTON_MAX_FEATURES
+            and n >= GRAM_MIN_SAMPLES_PER_FEATURE * p and n * p >= GRAM_MIN_SIZE)
+
+
+def _line_search(loss, pen, eta: np.ndarray, delta: np.ndarray, w: np.ndarray,
+                 w_new: np.ndarray, f: float, slope: float):
+    """Backtracking (Armijo) on the true objective from (w, eta) towards (w_new, eta + delta):
+    (t, f_t, w_t, eta_t), t = 0 when no step lowers it. t = 1 takes w_new itself (its exact
+    zeros kept)."""
+    t = 1.0
+    for _ in range(40):
+        w_t = w_new if t == 1.0 else w + t * (w_new - w)
+        e_t = eta + t * delta
+        f_t = loss(e_t) + pen(w_t)
+        if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
+            return t, f_t, w_t, e_t
+        t *= 0.5
+    return 0.0, f, w, eta
+
+
 _controller = None
 
 
 def one_blas_thread():
-    """A context in which BLAS runs on one thread: the p x p factor and solves of _newton are
-    too small to share, and on a busy machine a second BLAS thread that is not scheduled makes
-    a 0.3 ms Cholesky take tens of ms (measured)."""
+    """A context in which BLAS runs on one thread (the Newton solvers run in it): their p x p
+    factors and solves are too small to share, their matrix-vector products are memory-bound,
+    and on a busy machine a second BLAS thread that is not scheduled made a 0.3 ms Cholesky
+    take tens of ms and a 10 ms syrk hundreds (measured); results also keep their bits
+    whatever the thread settings."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
@@ -208,15 +242,10 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
     def rmatvec(u):
         return np.asarray(X.T @ u.astype(X.dtype, copy=False), dtype=np.float64)
 
-    def preconditioner(h, curv):
-        with one_blas_thread():
-            return _preconditioner(h, curv)
-
     def precondition(res):
-        with one_blas_thread():
-            return cho_solve(fac, res, check_finite=False)
+        return cho_solve(fac, res, check_finite=False)
 
-    def _preconditioner(h, curv):
+    def preconditioner(h, curv):
         hs = h[rows] * rows_scale
         H = np.zeros((p + 1, p + 1))
         H[:p, :p] = dsyrk(1.0, Xs * np.sqrt(hs)[:, None], trans=1, lower=0)
@@ -277,19 +306,84 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
         if cg > NEWTON_REFRESH_CG:
             fac = None  # rebuilt at the next step, from the weights there
         delta = matvec(step[:p]) + step[p]
-        slope = float(g @ step)
-        t, moved = 1.0, False
-        for _ in range(40):
-            e_t = eta + t * delta
-            f_t = loss(e_t) + pen(w + t * step[:p])
-            if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
-                w, b0, eta, moved = w + t * step[:p], b0 + t * step[p], e_t, f_t < f
-                f = f_t
-                break
-            t *= 0.5
+        t, f_t, w, eta = _line_search(loss, pen, eta, delta, w, w + step[:p], f,
+                                      float(g @ step))
+        moved, f, b0 = f_t < f, f_t, b0 + t * step[p]
         n_iter += 1
         if not moved:
             break
+    W[0], b[0] = w, b0
+    return Fit(W, b, n_iter, kkt, f, kkt <= tol)
+
+
+def _gram_newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: int,
+                 tol: float, W: np.ndarray, b: np.ndarray) -> Fit:
+    """Proximal Newton for binary problems with n_samples >> n_features (any penalty): each
+    step forms the model's Gram matrix X_c' H X_c / S with one BLAS syrk (float32) and solves the
+    weighted least squares on it with the engine's Gram form (an epoch costs p^2, not 2 n p),
+    then the line search; the same Hessian weights, inner targets and KKT test as the C++
+    solver (logistic_simd.cpp), whose residual form serves the other shapes."""
+    from scipy.linalg.blas import ssyrk
+    from scipy.special import expit, log_expit
+
+    X, y = pb.X, pb.labels.astype(np.float64)
+    n, p = X.shape
+    total = float(weight.sum())
+    fi = pb.fit_intercept
+    w, b0 = W[0].copy(), float(b[0]) if fi else 0.0
+    X32 = X if X.dtype == np.float32 else X.astype(np.float32, order="F")
+
+    def loss(eta):
+        return float(-weight @ log_expit(np.where(y > 0, eta, -eta)))
+
+    def pen(v):
+        return float(_core.penalty_value(d, v))
+
+    def matvec(v):
+        return np.asarray(X @ v.astype(X.dtype, copy=False), dtype=np.float64)
+
+    eta = matvec(w) + b0
+    f = loss(eta) + pen(w)
+    n_iter, last, stalls = 0, abs(f), 0
+    while True:
+        prob = expit(eta)
+        r = weight * (prob - y)
+        gw = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
+        kkt = max(float(np.max(_core.penalty_subdiff_distance(d, w, gw), initial=0.0)),
+                  abs(float(r.sum())) if fi else 0.0) / total
+        if kkt <= tol or n_iter >= max_iter or stalls >= 3:
+            break
+        h = weight * np.maximum(prob * (1.0 - prob), 1e-6)
+        S = float(h.sum())
+        # the Gram matrix in float32 (half the BLAS time): the model keeps the true gradient
+        # at w (xty below is built from it and this G), so the fixed point is the true optimum
+        G = np.asarray(ssyrk(1.0 / S, X32 * np.sqrt(h).astype(np.float32)[:, None],
+                             trans=1, lower=0), dtype=np.float64)
+        G = np.triu(G) + np.triu(G, 1).T
+        rbar = float(r.sum()) / S if fi else 0.0
+        q0 = -gw / S
+        if fi:
+            mu = np.asarray(X.T @ h.astype(X.dtype), dtype=np.float64) / S
+            G -= np.outer(mu, mu)
+            q0 += mu * rbar
+        xty = G @ w + q0
+        rc = r / h - rbar  # minus the centered residual of the model at w
+        yty = float(h @ (rc * rc)) / S + 2 * float(w @ xty) - float(w @ G @ w)
+        zbar = (float(h @ eta) - float(r.sum())) / S if fi else 0.0
+        w_new = w.copy()
+        opts = _core.SolverOptions(d.scaled(1.0 / S), 100000, 1e-4,
+                                   tol_abs=max(1e-3 * last / S, np.finfo(float).tiny),
+                                   kkt_stopping=d.kind not in (_core.PenaltyKind.L1,
+                                                               _core.PenaltyKind.ElasticNet))
+        _core.coordinate_descent_gram(opts, w_new, np.ascontiguousarray(G), xty, yty)
+        b_new = zbar - float(mu @ w_new) if fi else 0.0
+        delta = matvec(w_new - w) + (b_new - b0)
+        slope = float(r @ delta) + pen(w_new) - pen(w)
+        t, f_t, w, eta = _line_search(loss, pen, eta, delta, w, w_new, f, slope)
+        stalls = stalls + 1 if f_t >= f else 0
+        last = f - f_t if f_t < f else last * 1e-3
+        f, b0 = f_t, b0 + t * (b_new - b0)
+        n_iter += 1
     W[0], b[0] = w, b0
     return Fit(W, b, n_iter, kkt, f, kkt <= tol)
 
