@@ -4,7 +4,7 @@ The objective is scikit-learn's: ``C * sum_i s_i * log-loss_i + penalty(W)`` (s_
 weight times the class weight), the intercepts never penalized. ``_core.logistic_regression``
 runs the outer proximal Newton loop and its inner coordinate-descent solves in C++ (the
 penalty entering through its scalar prox). Binary problems with a smooth penalty whose Hessian
-is bounded (L2, Lk with k >= 2, none) on dense X with few features take exact Newton steps
+is bounded (L2, Lk with k >= 2, none) on dense X with few features take
 truncated Newton steps instead (``_newton``: conjugate gradients on exact Hessian-vector
 products, preconditioned by a subsampled Hessian from one small BLAS call), and other binary
 problems with n_samples >> n_features on dense X proximal Newton on the Gram form
