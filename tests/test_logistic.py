@@ -464,3 +464,23 @@ def test_newton_solvers_agree_with_the_cpp_solver(cancer, monkeypatch, penalty, 
     np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-10)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6 * np.abs(b.coef_).max())
     assert a.kkt_violation_ <= 1e-10
+
+
+from test_concurrency import _steps_inside, needs_gil  # noqa: E402
+
+
+@needs_gil
+def test_the_solver_releases_the_gil():
+    rng = np.random.default_rng(0)
+    X = sp.csc_matrix(rng.standard_normal((3000, 300)))
+    y = (X[:, :20] @ rng.standard_normal(20) > 0).astype(int)
+    model = LogisticRegression("l1", C=10.0, tol=1e-12, max_iter=30)
+    before = lkreg.get_num_threads()
+    lkreg.set_num_threads(1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            steps = _steps_inside(lambda: model.fit(X, y), lkreg._core.logistic_regression)
+    finally:
+        lkreg.set_num_threads(before)
+    assert steps > 0, "the solver holds the GIL for the whole solve"
