@@ -32,7 +32,8 @@ constexpr double kHmin = 1e-6;
 constexpr double kInnerFraction = 1e-3;
 constexpr int kLineSearchSteps = 40;
 constexpr int kMaxStalls = 3;
-constexpr int64_t kMaxEpochs = 100000;
+// the cap of the caps: a solve whose gap target sits below its rounding would run to it
+constexpr int64_t kMaxEpochs = 640;
 constexpr double kSlowProgress = 0.25;
 
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }

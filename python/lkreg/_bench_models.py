@@ -245,7 +245,13 @@ def _logistic_row(name: str, X: Any, y: np.ndarray, C: float, pen: Callable[[np.
 
 def logistic_rows(quick: bool = False) -> List[Row]:
     """The logistic problems of the issue (digits both raw and scaled), each library at the
-    tol given in the note."""
+    tol given in the note, side by side."""
+    return [_logistic_row(*problem) for problem in logistic_problems(quick)]
+
+
+def logistic_problems(quick: bool = False) -> List[Tuple[Any, ...]]:
+    """_logistic_row's arguments for each problem: (name, X, y, C, penalty value, fits,
+    repeats, note[, gradient])."""
     from sklearn.datasets import load_breast_cancer, load_digits, make_classification
     from sklearn.preprocessing import StandardScaler
 
@@ -282,10 +288,10 @@ def logistic_rows(quick: bool = False) -> List[Row]:
             return m.coef_, m.intercept_
         return {"skglm": fit}
 
-    rows = []
+    rows: List[Tuple[Any, ...]] = []
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    rows.append(_logistic_row(
+    rows.append((
         "L1 breast_cancer C=1", X, y, 1.0, l1,
         {"lkreg": ours(penalty="l1", C=1.0, tol=1e-6),
          "liblinear": sk(penalty="l1", solver="liblinear", C=1.0, tol=1e-6),
@@ -294,19 +300,19 @@ def logistic_rows(quick: bool = False) -> List[Row]:
         "tol 1e-6 (skglm 1e-4); liblinear penalizes the intercept"))
     X, y = make_classification(5000 if quick else 20000, 200, random_state=0)
     X = np.asfortranarray(X)
-    rows.append(_logistic_row(
+    rows.append((
         f"L1 make_classification {X.shape[0]}x200 C=0.1", X, y, 0.1, l1,
         {"lkreg": ours(penalty="l1", C=0.1, tol=1e-6), **skglm(0.1)}, {"skglm": 1},
         "lkreg tol 1e-6, skglm 1e-4"))
-    rows.append(_logistic_row(
+    rows.append((
         f"L2 make_classification {X.shape[0]}x200 C=0.1", X, y, 0.1, l2,
         {"lkreg": ours(penalty="l2", C=0.1, tol=1e-4),
          "lbfgs": sk(penalty="l2", solver="lbfgs", C=0.1, tol=1e-4)}, {},
-        "tol 1e-4 (max |gradient| / (C n))", gradient=True))
+        "tol 1e-4 (max |gradient| / (C n))", True))
     pixels, y = load_digits(return_X_y=True)
     for X, what in ((np.asfortranarray(pixels), "pixels 0..16"),
                     (np.asfortranarray(pixels / 16.0), "pixels / 16")):
-        rows.append(_logistic_row(
+        rows.append((
             f"multinomial L1 digits ({what}) C=0.1", X, y, 0.1, l1,
             {"lkreg": ours(penalty="l1", C=0.1, tol=1e-5),
              "saga": sk(penalty="l1", solver="saga", C=0.1, tol=1e-4, max_iter=1000)},
