@@ -263,17 +263,22 @@ def logistic_problems(quick: bool = False) -> List[Tuple[Any, ...]]:
     def l2(W):
         return 0.5 * float(np.sum(np.asarray(W, dtype=np.float64) ** 2))
 
+    # each fit binds the problem's X and y when it is made (the problems are built first)
     def ours(**kw):
+        Xp, yp = X, y
+
         def fit():
-            m = LogisticRegression(**kw).fit(X, y)
+            m = LogisticRegression(**kw).fit(Xp, yp)
             return m.coef_, m.intercept_
         return fit
 
     def sk(**kw):
         import sklearn.linear_model as skl
 
+        Xp, yp = X, y
+
         def fit():
-            m = skl.LogisticRegression(**kw).fit(X, y)
+            m = skl.LogisticRegression(**kw).fit(Xp, yp)
             return m.coef_, m.intercept_
         return fit
 
@@ -282,9 +287,11 @@ def logistic_problems(quick: bool = False) -> List[Tuple[Any, ...]]:
             from skglm import SparseLogisticRegression
         except ImportError:
             return {}
+        Xp, yp = X, y
 
         def fit():
-            m = SparseLogisticRegression(alpha=1.0 / (C * len(y)), tol=1e-4, max_iter=100).fit(X, y)
+            m = SparseLogisticRegression(alpha=1.0 / (C * len(yp)), tol=1e-4,
+                                         max_iter=100).fit(Xp, yp)
             return m.coef_, m.intercept_
         return {"skglm": fit}
 
