@@ -449,21 +449,22 @@ def test_newton_solvers_agree_with_the_cpp_solver(cancer, monkeypatch, penalty, 
     X, y = cancer
     X = X[:, :25]
     sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    sw[::7] = 0.0  # samples that weigh nothing
     monkeypatch.setattr(_logistic, "GRAM_MIN_SIZE", 1)
     pb = _logistic.problem_of(np.asfortranarray(X), y, 2, sw, None, np.array([0, 1]), y,
                               fit_intercept)
     pen = _logistic.sklearn_penalty(penalty, None)
     assert _logistic.uses_gram(pb) or _logistic.uses_newton(pb, pen)
-    a = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-10).fit(
+    a = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-9).fit(
         X, y, sample_weight=sw)
-    b = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-10).fit(
+    b = LogisticRegression(penalty, C=0.7, fit_intercept=fit_intercept, tol=1e-9).fit(
         sp.csc_matrix(X), y, sample_weight=sw)
     if isinstance(pen, lkreg.L0):  # non-convex: each a stationary point, not one minimizer
-        assert a.kkt_violation_ <= 1e-10
+        assert a.kkt_violation_ <= 1e-9
         return
-    np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-10)
+    np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-9)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6 * np.abs(b.coef_).max())
-    assert a.kkt_violation_ <= 1e-10
+    assert a.kkt_violation_ <= 1e-9
 
 
 from test_concurrency import _steps_inside, needs_gil  # noqa: E402

@@ -367,7 +367,8 @@ def _gram_newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_it
             G -= np.outer(mu, mu)
             q0 += mu * rbar
         xty = G @ w + q0
-        rc = r / h - rbar  # minus the centered residual of the model at w
+        # minus the centered residual of the model at w (0 where a sample weighs nothing)
+        rc = np.divide(r, h, out=np.zeros_like(r), where=h > 0) - rbar
         yty = float(h @ (rc * rc)) / S + 2 * float(w @ xty) - float(w @ G @ w)
         zbar = (float(h @ eta) - float(r.sum())) / S if fi else 0.0
         w_new = w.copy()
