@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "gil.hpp"
 #include "lkreg/solver.hpp"
 
 namespace lkreg::bind {
@@ -154,7 +155,7 @@ void bind_solver(py::module_& m) {
           set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
           SolverResult r;
           {
-            py::gil_scoped_release nogil;
+            ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
             r = coordinate_descent<T>(pb, options, mutable_data<double>(w));
           }
           return result_dict(r);
@@ -189,7 +190,7 @@ void bind_solver(py::module_& m) {
         set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
         SolverResult r;
         {
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
           r = coordinate_descent<double>(pb, options, mutable_data<double>(w));
         }
         return result_dict(r);
