@@ -40,8 +40,8 @@ def coef_path(paths: Any, *, feature_names: Optional[Sequence[str]] = None) -> A
     >>> alphas = np.logspace(0, -2, 5)
     >>> coefs = np.outer([1.0, -0.5], 1 - alphas)
     >>> fig = coef_path({"L1": (alphas, coefs, None)}, feature_names=["a", "b"])
-    >>> fig.axes[0].get_title(), len(fig.axes[0].get_lines())
-    ('L1 path', 2)
+    >>> fig.axes[0].get_title(), fig.axes[0].get_legend_handles_labels()[1]
+    ('L1 path', ['a', 'b'])
     """
     if isinstance(paths, tuple):
         paths = {"L1": paths}

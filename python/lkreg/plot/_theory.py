@@ -48,8 +48,8 @@ def penalty_curves(ks: Sequence[float] = (0.5, 1, 1.5, 2, 3, 10), *, zoom: float
     >>> from lkreg.plot import penalty_curves
     >>> fig = penalty_curves((1, 2))
     >>> [ax.get_title() for ax in fig.axes]
-    ['penalty |w|^k', "pull d/dw |w|^k", 'pull near 0 (zoom)']
-    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['penalty |w|^k', 'pull d/dw |w|^k', 'pull near 0 (zoom)']
+    >>> fig.axes[0].get_legend_handles_labels()[1]
     ['L1', 'L2']
     """
     ks = _exponents(ks, "ks", allow_inf=False)
@@ -107,7 +107,7 @@ def unit_balls(ps: Sequence[float] = (0.5, 1, 1.5, 2, 3, math.inf)) -> Any:
     >>> import math
     >>> from lkreg.plot import unit_balls
     >>> fig = unit_balls((1, 2, math.inf))
-    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    >>> fig.axes[0].get_legend_handles_labels()[1]
     ['L1', 'L2', 'Linf']
     """
     ps = _exponents(ps, "ps", allow_inf=True)
