@@ -29,6 +29,10 @@ def test_the_modules_are_found():
 def test_docstring_examples_run(module_name, restore_threads):
     if module_name.startswith(("lkreg.linear_model", "lkreg.neural_network")):
         pytest.importorskip("sklearn")  # these follow scikit-learn's API and need it
+    if module_name.startswith("lkreg.plot"):
+        pytest.importorskip("matplotlib")  # the optional extra lkreg[plot]
+    if module_name.startswith("lkreg._demo"):
+        pytest.importorskip("sklearn")  # the demo's data and models
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "gil.hpp"
 #include "lkreg/logistic.hpp"
 #include "lkreg/solver.hpp"
 
@@ -182,7 +183,7 @@ void bind_solver(py::module_& m) {
           set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
           SolverResult r;
           {
-            py::gil_scoped_release nogil;
+            ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
             r = coordinate_descent<T>(pb, options, mutable_data<double>(w));
           }
           return result_dict(r);
@@ -217,7 +218,7 @@ void bind_solver(py::module_& m) {
         set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
         SolverResult r;
         {
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
           r = coordinate_descent<double>(pb, options, mutable_data<double>(w));
         }
         return result_dict(r);
@@ -270,7 +271,7 @@ void bind_solver(py::module_& m) {
           pb.fit_intercept = fit_intercept;
           LogisticResult r;
           {
-            py::gil_scoped_release nogil;
+            ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
             r = logistic_regression<T>(pb, o, mutable_data<double>(W), mutable_data<double>(b));
           }
           return py::dict("n_iter"_a = r.n_iter, "n_epochs"_a = r.n_epochs, "kkt"_a = r.kkt,
