@@ -32,6 +32,10 @@ def test_docstring_examples_run(module_name, restore_threads):
     if module_name.startswith("lkreg.dask"):
         pytest.importorskip("dask.array")  # optional: the wheel and sanitizer venvs lack it
         pytest.importorskip("sklearn")
+    if module_name.startswith("lkreg.plot"):
+        pytest.importorskip("matplotlib")  # the optional extra lkreg[plot]
+    if module_name.startswith("lkreg._demo"):
+        pytest.importorskip("sklearn")  # the demo's data and models
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)

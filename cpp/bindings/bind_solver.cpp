@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "gil.hpp"
+#include "lkreg/logistic.hpp"
 #include "lkreg/solver.hpp"
 
 namespace lkreg::bind {
@@ -71,21 +73,86 @@ void set_groups(LinearProblem<T>& pb, const py::object& ptr, const py::object& f
   pb.group_lam = lam;
 }
 
+// X: an (n, p) Fortran-ordered array, or the CSC triple (data, indices, indptr) with n_samples,
+// checked once for every solver that reads a design matrix.
+struct Design {
+  py::array source;
+  Float f = Float::f64;
+  bool dense = true;
+  std::int64_t n = 0, p = 0;
+  const std::int64_t* ptr = nullptr;
+  const void* idx = nullptr;
+  bool i64 = false;
+
+  template <class T>
+  void fill(LinearProblem<T>& pb) const {
+    pb.indptr = ptr;
+    pb.indices = idx;
+    pb.indices_int64 = i64;
+    pb.n_samples = n;
+    pb.n_features = p;
+    if (dense) pb.dense = bind::data<T>(source); else pb.values = bind::data<T>(source);
+  }
+};
+
+Design design_of(const py::object& X, const py::object& data_, const py::object& indices,
+                 const py::object& indptr, std::int64_t n_samples) {
+  Design d;
+  d.dense = !X.is_none();
+  d.source = d.dense ? py::reinterpret_borrow<py::array>(X) : py::reinterpret_borrow<py::array>(data_);
+  const py::array& source = d.source;
+  d.f = float_dtype(source, d.dense ? "X" : "data");
+  if (d.dense) {
+    if (source.ndim() != 2) throw py::value_error("X must be 2-D, got " + shape_str(source));
+    if (!(source.flags() & py::array::f_style))
+      throw py::value_error("X must be Fortran-ordered (column-major)");
+    d.n = source.shape(0);
+    d.p = source.shape(1);
+    return d;
+  }
+  const py::array ip = py::reinterpret_borrow<py::array>(indptr);
+  const py::array ix = py::reinterpret_borrow<py::array>(indices);
+  const std::int64_t p = ip.ndim() == 1 ? ip.shape(0) - 1 : -1;
+  if (p < 0) throw py::value_error("indptr must be 1-D with n_features + 1 entries");
+  check_vector(ip, "indptr", p + 1, py::dtype::of<std::int64_t>());
+  d.i64 = ix.dtype().equal(py::dtype::of<std::int64_t>());
+  check_vector(ix, "indices", source.shape(0),
+               d.i64 ? py::dtype::of<std::int64_t>() : py::dtype::of<std::int32_t>());
+  if (!(source.flags() & py::array::c_style) || source.ndim() != 1)
+    throw py::value_error("data must be 1-D and contiguous");
+  const std::int64_t* ptr = data<std::int64_t>(ip);
+  const std::int64_t nnz = source.shape(0);
+  if (ptr[0] != 0 || ptr[p] != nnz) throw py::value_error("indptr does not match data");
+  for (std::int64_t j = 0; j < p; ++j)
+    if (ptr[j + 1] < ptr[j]) throw py::value_error("indptr must be non-decreasing");
+  for (std::int64_t k = 0; k < nnz; ++k) {
+    const std::int64_t r = d.i64 ? data<std::int64_t>(ix)[k] : data<std::int32_t>(ix)[k];
+    if (r < 0 || r >= n_samples) throw py::value_error("indices out of range");
+  }
+  d.n = n_samples;
+  d.p = p;
+  d.ptr = ptr;
+  d.idx = ix.data();
+  return d;
+}
+
 }  // namespace
 
 void bind_solver(py::module_& m) {
   py::class_<SolverOptions>(m, "SolverOptions")
       .def(py::init([](const PenaltyParams& penalty, std::int64_t max_iter, double tol,
                        bool positive, bool random_selection, std::uint64_t seed,
-                       bool working_sets, bool screening) {
+                       bool working_sets, bool screening, double tol_abs,
+                       bool kkt_stopping) {
              if (max_iter < 0) throw py::value_error("max_iter must be >= 0");
              if (!(tol >= 0)) throw py::value_error("tol must be >= 0");
+             if (!(tol_abs >= 0)) throw py::value_error("tol_abs must be >= 0");
              return SolverOptions{penalty, max_iter, tol, positive, random_selection, seed,
-                                  working_sets, screening};
+                                  working_sets, screening, tol_abs, kkt_stopping};
            }),
            "penalty"_a, "max_iter"_a = 1000, "tol"_a = 1e-4, "positive"_a = false,
            "random_selection"_a = false, "seed"_a = 0, "working_sets"_a = true,
-           "screening"_a = true);
+           "screening"_a = true, "tol_abs"_a = 0.0, "kkt_stopping"_a = false);
 
   // X: an (n, p) Fortran-ordered array, or the CSC triple (data, indices, indptr) with
   // n_samples; w: float64 (p,), the warm start, overwritten with the solution.
@@ -96,55 +163,17 @@ void bind_solver(py::module_& m) {
          const py::object& y, const py::object& sample_weight, const py::object& x_mean,
          double y_mean, double weight_sum, const py::object& group_ptr,
          const py::object& group_features, const py::object& group_lipschitz, double group_lam) {
-        const std::int64_t* ptr = nullptr;
-        const void* idx = nullptr;
-        bool i64 = false;
-        const bool dense = !X.is_none();
-        const py::array source = dense ? py::reinterpret_borrow<py::array>(X)
-                                       : py::reinterpret_borrow<py::array>(data_);
-        const Float f = float_dtype(source, dense ? "X" : "data");
-        std::int64_t p = 0;
-        if (dense) {
-          if (source.ndim() != 2) throw py::value_error("X must be 2-D, got " + shape_str(source));
-          if (!(source.flags() & py::array::f_style))
-            throw py::value_error("X must be Fortran-ordered (column-major)");
-          n_samples = source.shape(0);
-          p = source.shape(1);
-        } else {
-          const py::array ip = py::reinterpret_borrow<py::array>(indptr);
-          const py::array ix = py::reinterpret_borrow<py::array>(indices);
-          p = ip.ndim() == 1 ? ip.shape(0) - 1 : -1;
-          if (p < 0) throw py::value_error("indptr must be 1-D with n_features + 1 entries");
-          check_vector(ip, "indptr", p + 1, py::dtype::of<std::int64_t>());
-          i64 = ix.dtype().equal(py::dtype::of<std::int64_t>());
-          check_vector(ix, "indices", source.shape(0),
-                       i64 ? py::dtype::of<std::int64_t>() : py::dtype::of<std::int32_t>());
-          if (!(source.flags() & py::array::c_style) || source.ndim() != 1)
-            throw py::value_error("data must be 1-D and contiguous");
-          ptr = data<std::int64_t>(ip);
-          const std::int64_t nnz = source.shape(0);
-          if (ptr[0] != 0 || ptr[p] != nnz) throw py::value_error("indptr does not match data");
-          for (std::int64_t j = 0; j < p; ++j)
-            if (ptr[j + 1] < ptr[j]) throw py::value_error("indptr must be non-decreasing");
-          for (std::int64_t k = 0; k < nnz; ++k) {
-            const std::int64_t r = i64 ? data<std::int64_t>(ix)[k] : data<std::int32_t>(ix)[k];
-            if (r < 0 || r >= n_samples) throw py::value_error("indices out of range");
-          }
-          idx = ix.data();
-        }
+        const Design d = design_of(X, data_, indices, indptr, n_samples);
+        const std::int64_t p = d.p;
+        n_samples = d.n;
         check_vector(w, "w", p, py::dtype::of<double>());
         if (!w.writeable()) throw py::value_error("w is read-only");
         if (!(weight_sum > 0)) throw py::value_error("weight_sum must be > 0");
         const double* mean = optional_vector<double>(x_mean, "x_mean", p);
-        return with_float(f, [&](auto t) {
+        return with_float(d.f, [&](auto t) {
           using T = decltype(t);
           LinearProblem<T> pb;
-          pb.indptr = ptr;
-          pb.indices = idx;
-          pb.indices_int64 = i64;
-          pb.n_samples = n_samples;
-          pb.n_features = p;
-          if (dense) pb.dense = bind::data<T>(source); else pb.values = bind::data<T>(source);
+          d.fill(pb);
           pb.y = optional_vector<T>(y, "y", n_samples);
           if (pb.y == nullptr) throw py::value_error("y is required");
           pb.sample_weight = optional_vector<T>(sample_weight, "sample_weight", n_samples);
@@ -154,7 +183,7 @@ void bind_solver(py::module_& m) {
           set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
           SolverResult r;
           {
-            py::gil_scoped_release nogil;
+            ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
             r = coordinate_descent<T>(pb, options, mutable_data<double>(w));
           }
           return result_dict(r);
@@ -189,7 +218,7 @@ void bind_solver(py::module_& m) {
         set_groups(pb, group_ptr, group_features, group_lipschitz, group_lam);
         SolverResult r;
         {
-          py::gil_scoped_release nogil;
+          ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
           r = coordinate_descent<double>(pb, options, mutable_data<double>(w));
         }
         return result_dict(r);
@@ -197,6 +226,62 @@ void bind_solver(py::module_& m) {
       "options"_a, "w"_a.noconvert(), "gram"_a.noconvert(), "xty"_a.noconvert(), "yty"_a,
       "group_ptr"_a = py::none(), "group_features"_a = py::none(),
       "group_lipschitz"_a = py::none(), "group_lam"_a = 0.0);
+
+  // Penalized logistic regression (lkreg/logistic.hpp): X as coordinate_descent's; labels int32
+  // in [0, n_classes); weight float64 (C * sample_weight * class_weight); W float64 (m, p)
+  // C-ordered and b float64 (m,), m = 1 when n_classes == 2: warm start in, solution out.
+  m.def(
+      "logistic_regression",
+      [](const PenaltyParams& penalty, py::array W, py::array b, const py::object& X,
+         const py::object& data_, const py::object& indices, const py::object& indptr,
+         std::int64_t n_samples, const py::array& labels, const py::array& weight,
+         std::int64_t n_classes, bool fit_intercept, std::int64_t max_iter, double tol,
+         std::int64_t max_epochs) {
+        const Design d = design_of(X, data_, indices, indptr, n_samples);
+        if (n_classes < 2) throw py::value_error("n_classes must be >= 2");
+        const std::int64_t m = n_classes == 2 ? 1 : n_classes;
+        if (!W.dtype().equal(py::dtype::of<double>()) || W.ndim() != 2 || W.shape(0) != m ||
+            W.shape(1) != d.p || !(W.flags() & py::array::c_style) || !W.writeable())
+          throw py::value_error("W must be a writable C-ordered float64 array of shape (" +
+                                std::to_string(m) + ", " + std::to_string(d.p) + ")");
+        check_vector(b, "b", m, py::dtype::of<double>());
+        if (!b.writeable()) throw py::value_error("b is read-only");
+        check_vector(labels, "labels", d.n, py::dtype::of<std::int32_t>());
+        check_vector(weight, "weight", d.n, py::dtype::of<double>());
+        const auto* lab = data<std::int32_t>(labels);
+        const auto* wt = data<double>(weight);
+        double total = 0.0;
+        for (std::int64_t i = 0; i < d.n; ++i) {
+          if (lab[i] < 0 || lab[i] >= n_classes) throw py::value_error("labels out of range");
+          if (!(wt[i] >= 0) || !std::isfinite(wt[i]))
+            throw py::value_error("weight must be finite and >= 0");
+          total += wt[i];
+        }
+        if (!(total > 0)) throw py::value_error("weight must have a positive sum");
+        if (max_iter < 0 || max_epochs < 0) throw py::value_error("max_iter must be >= 0");
+        if (!(tol >= 0)) throw py::value_error("tol must be >= 0");
+        LogisticOptions o{penalty, max_iter, tol, max_epochs};
+        return with_float(d.f, [&](auto t) {
+          using T = decltype(t);
+          LogisticProblem<T> pb;
+          d.fill(pb.design);
+          pb.labels = lab;
+          pb.n_classes = n_classes;
+          pb.weight = wt;
+          pb.fit_intercept = fit_intercept;
+          LogisticResult r;
+          {
+            ReleaseGil nogil;  // parks a daemon thread at shutdown (gil.hpp)
+            r = logistic_regression<T>(pb, o, mutable_data<double>(W), mutable_data<double>(b));
+          }
+          return py::dict("n_iter"_a = r.n_iter, "n_epochs"_a = r.n_epochs, "kkt"_a = r.kkt,
+                          "objective"_a = r.objective, "converged"_a = r.converged);
+        });
+      },
+      "penalty"_a, "W"_a.noconvert(), "b"_a.noconvert(), "X"_a = py::none(),
+      "data"_a = py::none(), "indices"_a = py::none(), "indptr"_a = py::none(),
+      "n_samples"_a = 0, "labels"_a.noconvert(), "weight"_a.noconvert(), "n_classes"_a = 2,
+      "fit_intercept"_a = true, "max_iter"_a = 100, "tol"_a = 1e-4, "max_epochs"_a = 20);
 }
 
 }  // namespace lkreg::bind

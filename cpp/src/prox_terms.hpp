@@ -462,6 +462,28 @@ inline double subdiff_distance_1d(const PenaltyParams& p, double w, double g) {
   return std::fabs(g + p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign);
 }
 
+// penalty(to) - penalty(from) of one coordinate without the cancellation of two values (a
+// line search near the optimum compares changes far below the penalty's size): |to|^k - |from|^k
+// as |from|^k expm1(k log1p((|to| - |from|) / |from|)) when both have one sign.
+inline double value_change_1d(const PenaltyParams& p, double from, double to) {
+  const double a = std::fabs(from), c = std::fabs(to);
+  const double quad = (to - from) * (to + from);
+  switch (p.kind) {
+    case PenaltyKind::L1:
+      return p.lam * (c - a);
+    case PenaltyKind::ElasticNet:
+      return p.lam * (c - a) + p.l2 * quad;
+    case PenaltyKind::L2:
+      return p.lam * quad;
+    case PenaltyKind::L0:
+      return p.lam * ((to != 0 ? 1.0 : 0.0) - (from != 0 ? 1.0 : 0.0));
+    case PenaltyKind::Lk:
+      break;
+  }
+  if (a == 0 || c == 0 || (from > 0) != (to > 0)) return p.lam * (std::pow(c, p.k) - std::pow(a, p.k));
+  return p.lam * std::pow(a, p.k) * std::expm1(p.k * std::log1p((c - a) / a));
+}
+
 // Block soft-thresholding, the prox of t * ||.||_2 on a block: the block is multiplied by this
 // factor of its norm (0 for a block inside the ball of radius t).
 inline double block_soft_factor(double norm, double t) {

@@ -235,7 +235,7 @@ class Engine {
   Engine(const LinearProblem<T>& pb, const SolverOptions& o, double* w)
       : o_(o), pen_(o.penalty), p_(pb.n_features), w_(w), state_(pb, w), rng_(o.seed) {
     const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
-    if (!pen_.is_convex() || zero)
+    if (!pen_.is_convex() || zero || o.kkt_stopping)
       regime_ = Regime::nonconvex;
     else if (pen_.is_smooth())
       regime_ = Regime::smooth;
@@ -404,7 +404,7 @@ class Engine {
   }
 
   void run_convex(SolverResult& res) {
-    const double tol_abs = o_.tol * y2_;
+    const double tol_abs = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * y2_;
     res.tol_reached = tol_abs;
     std::size_t ws_size = 10;
     double a = 1.0, primal = 0.0, g = kProxInf, previous_gap = kProxInf;
@@ -529,7 +529,7 @@ class Engine {
   }
 
   void run_nonconvex(SolverResult& res) {
-    const double tol_kkt = o_.tol * std::sqrt(y2_ * Lmax_);
+    const double tol_kkt = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * std::sqrt(y2_ * Lmax_);
     res.tol_reached = tol_kkt;
     const std::vector<int64_t> all = active_list();
     double k = kProxInf;
@@ -598,7 +598,7 @@ class GroupEngine {
 
   SolverResult run() {
     SolverResult res;
-    const double tol_abs = o_.tol * y2_;
+    const double tol_abs = o_.tol_abs > 0 ? o_.tol_abs : o_.tol * y2_;
     res.tol_reached = tol_abs;
     double g = kProxInf, a = 1.0;
     for (int since = 0;; ++since) {

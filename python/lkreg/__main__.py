@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Optional, Sequence
 
 USAGE_ERROR = 2
 
 EXAMPLES = """'lkreg COMMAND --help' gives a command's options.
 
 examples:
-  lkreg bench --quick
+  lkreg demo --quick
+  lkreg bench --quick --plot bench.png
   lkreg bench --threads 1 --only prox --sizes 2**20 --json bench.json
 """
 
@@ -60,6 +61,15 @@ def _json_path(text: str) -> str:
     return text
 
 
+def _plot_path(text: str) -> str:
+    """A PNG path ``--plot`` can write, with matplotlib there, checked before any timing."""
+    try:
+        import matplotlib  # noqa: F401, PLC0415
+    except ImportError:
+        raise argparse.ArgumentTypeError("needs matplotlib: pip install 'lkreg[plot]'") from None
+    return _json_path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__  # noqa: PLC0415
 
@@ -84,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--sizes", nargs="+", type=_size, metavar="N", help="element counts, e.g. 65536 2**16 2^24"
     )
+    bench.add_argument("--plot", metavar="FILE", type=_plot_path,
+                       help="also draw the run as a figure (PNG): kernels or --models")
     bench.add_argument("--only", metavar="NAME", help="only kernels whose name contains NAME")
     bench.add_argument(
         "--threading",
@@ -93,9 +105,41 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--models",
         action="store_true",
-        help="instead: Lasso, paths and Lk regression against scikit-learn, skglm and celer",
+        help="instead: Lasso, paths, Lk regression and logistic regression against scikit-learn, "
+        "skglm and celer",
     )
+    bench.add_argument("--logistic", action="store_true",
+                       help="with --models: only the logistic regression rows")
+    demo = sub.add_parser(
+        "demo",
+        help="the seed experiments on real data: overfitting, L1 vs L2, Lk, dropout, with figures",
+        description="Run the experiments on data that ships with scikit-learn, print a table "
+        "per experiment, and write every figure (PNG) and report.html into DIR.",
+    )
+    demo.add_argument("--out", metavar="DIR", default="lkreg-demo",
+                      help="where the figures and report.html go (default ./lkreg-demo)")
+    demo.add_argument("--quick", action="store_true", help="smaller runs (under 20 s)")
     return parser
+
+
+def _bench_with_plot(args: Any, run: Any) -> int:
+    """Run a benchmark; with ``--plot``, draw its JSON report (written to a temporary file if
+    ``--json`` was not given)."""
+    import json  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    if not args.plot:
+        return run(args.json)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.json or os.path.join(tmp, "bench.json")
+        status = run(path)
+        if status == 0:
+            from .plot import bench_figure  # noqa: PLC0415
+
+            with open(path) as f:
+                bench_figure(json.load(f)).savefig(args.plot, dpi=110)
+            print(f"wrote {args.plot}", file=sys.stderr)
+    return status
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -104,7 +148,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return USAGE_ERROR
+    if args.command == "demo":
+        from ._demo import main as demo_main  # noqa: PLC0415
+
+        return demo_main(args.out, quick=args.quick)
     if args.command == "bench":
+        if args.threading and args.plot:
+            parser.exit(USAGE_ERROR, "lkreg bench: error: argument --plot: draws the kernel and "
+                        "--models runs, not --threading (see 'lkreg bench --help')\n")
         if args.threading:
             from . import _bench_threads  # noqa: PLC0415
 
@@ -113,11 +164,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.models:
             from . import _bench_models  # noqa: PLC0415
 
-            return _bench_models.main(["--quick"] * args.quick + ["--json", args.json] * bool(args.json))
+            return _bench_with_plot(args, lambda out: _bench_models.main(
+                ["--quick"] * args.quick + ["--logistic"] * args.logistic
+                + ["--json", out] * bool(out)))
         from . import _bench  # noqa: PLC0415
 
-        try:
+        def kernels(out: Optional[str]) -> int:
+            args.json = out
             return _bench.main(args)
+
+        try:
+            return _bench_with_plot(args, kernels)
         except _bench.BadArgument as e:
             print(f"lkreg bench: error: {e}", file=sys.stderr)
             return USAGE_ERROR

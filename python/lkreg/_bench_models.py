@@ -1,5 +1,9 @@
 """``lkreg bench --models``: linear models against scikit-learn, skglm and celer.
 
+The logistic rows (``logistic_rows``) compare LogisticRegression with scikit-learn's liblinear
+(which penalizes the intercept), saga and lbfgs, and skglm, on the objective with the intercept
+unpenalized, ``C * sum log-loss + penalty``.
+
 Every library solves the same problem at the same ``tol`` (a duality-gap tolerance relative to
 ``||y||^2 / n`` for scikit-learn, celer and lkreg; skglm's tol bounds its optimality
 violation); the table gives each one's time (best of the repeats) and how far its objective
@@ -193,7 +197,138 @@ def lk_rows(X: np.ndarray, y: np.ndarray, tol: float, repeats: int,
     return rows
 
 
+def logistic_objective(X: Any, y: np.ndarray, coef: np.ndarray, intercept: Any, C: float,
+                       penalty_value: float) -> float:
+    """C * sum log-loss + penalty_value (binary: the sigmoid; 3+ classes: the softmax)."""
+    W = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    d = np.asarray(X @ W.T, dtype=np.float64) + np.atleast_1d(intercept)
+    if W.shape[0] == 1:
+        d = d[:, 0]
+        loss = np.logaddexp(0, d) - y * d
+    else:
+        m = d.max(axis=1, keepdims=True)
+        lse = (m + np.log(np.exp(d - m).sum(axis=1, keepdims=True)))[:, 0]
+        loss = lse - d[np.arange(len(y)), y]
+    return float(C * loss.sum() + penalty_value)
+
+
+def max_gradient(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Any,
+                 C: float) -> float:
+    """Largest |gradient| of the L2 objective divided by C n (lbfgs' and lkreg's tol scale)."""
+    w = np.ravel(coef)
+    d = X @ w + float(np.ravel(intercept)[0])
+    r = C * (1 / (1 + np.exp(-d)) - y)
+    g = np.append(X.T @ r + w, r.sum())
+    return float(np.max(np.abs(g)) / (C * len(y)))
+
+
+def _logistic_row(name: str, X: Any, y: np.ndarray, C: float, pen: Callable[[np.ndarray], float],
+                  fits: Dict[str, Callable[[], Tuple[np.ndarray, Any]]], repeats: Dict[str, int],
+                  note: str = "", gradient: bool = False) -> Row:
+    row = Row(name, note=note)
+    objectives, grads = {}, []
+    for lib, fit in fits.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit()  # warm-up (numba compilation for skglm, first-call costs)
+            t, (coef, b) = _best_time(fit, repeats.get(lib, 3))
+        row.times[lib] = t
+        objectives[lib] = logistic_objective(X, y, coef, b, C, pen(np.asarray(coef)))
+        if gradient:
+            grads.append(f"{lib} max|g| {max_gradient(X, y, coef, b, C):.1e}")
+    best = min(objectives.values())
+    row.subopt = {lib: (f - best) / abs(best) for lib, f in objectives.items()}
+    row.note = "; ".join([note] + grads + [f"{lib} {row.subopt[lib]:.0e}" for lib in row.subopt
+                                           if row.subopt[lib] > 1e-6])
+    return row
+
+
+def logistic_rows(quick: bool = False) -> List[Row]:
+    """The logistic problems of the issue (digits both raw and scaled), each library at the
+    tol given in the note, side by side."""
+    return [_logistic_row(*problem) for problem in logistic_problems(quick)]
+
+
+def logistic_problems(quick: bool = False) -> List[Tuple[Any, ...]]:
+    """_logistic_row's arguments for each problem: (name, X, y, C, penalty value, fits,
+    repeats, note[, gradient])."""
+    from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    from .linear_model import LogisticRegression
+
+    def l1(W):
+        return float(np.abs(W).sum())
+
+    def l2(W):
+        return 0.5 * float(np.sum(np.asarray(W, dtype=np.float64) ** 2))
+
+    # each fit binds the problem's X and y when it is made (the problems are built first)
+    def ours(**kw):
+        Xp, yp = X, y
+
+        def fit():
+            m = LogisticRegression(**kw).fit(Xp, yp)
+            return m.coef_, m.intercept_
+        return fit
+
+    def sk(**kw):
+        import sklearn.linear_model as skl
+
+        Xp, yp = X, y
+
+        def fit():
+            m = skl.LogisticRegression(**kw).fit(Xp, yp)
+            return m.coef_, m.intercept_
+        return fit
+
+    def skglm(C):
+        try:
+            from skglm import SparseLogisticRegression
+        except ImportError:
+            return {}
+        Xp, yp = X, y
+
+        def fit():
+            m = SparseLogisticRegression(alpha=1.0 / (C * len(yp)), tol=1e-4,
+                                         max_iter=100).fit(Xp, yp)
+            return m.coef_, m.intercept_
+        return {"skglm": fit}
+
+    rows: List[Tuple[Any, ...]] = []
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rows.append((
+        "L1 breast_cancer C=1", X, y, 1.0, l1,
+        {"lkreg": ours(penalty="l1", C=1.0, tol=1e-6),
+         "liblinear": sk(penalty="l1", solver="liblinear", C=1.0, tol=1e-6),
+         "saga": sk(penalty="l1", solver="saga", C=1.0, tol=1e-6, max_iter=1000 if quick else 10000),
+         **skglm(1.0)}, {"saga": 1},
+        "tol 1e-6 (skglm 1e-4); liblinear penalizes the intercept"))
+    X, y = make_classification(5000 if quick else 20000, 200, random_state=0)
+    X = np.asfortranarray(X)
+    rows.append((
+        f"L1 make_classification {X.shape[0]}x200 C=0.1", X, y, 0.1, l1,
+        {"lkreg": ours(penalty="l1", C=0.1, tol=1e-6), **skglm(0.1)}, {"skglm": 1},
+        "lkreg tol 1e-6, skglm 1e-4"))
+    rows.append((
+        f"L2 make_classification {X.shape[0]}x200 C=0.1", X, y, 0.1, l2,
+        {"lkreg": ours(penalty="l2", C=0.1, tol=1e-4),
+         "lbfgs": sk(penalty="l2", solver="lbfgs", C=0.1, tol=1e-4)}, {},
+        "tol 1e-4 (max |gradient| / (C n))", True))
+    pixels, y = load_digits(return_X_y=True)
+    for X, what in ((np.asfortranarray(pixels), "pixels 0..16"),
+                    (np.asfortranarray(pixels / 16.0), "pixels / 16")):
+        rows.append((
+            f"multinomial L1 digits ({what}) C=0.1", X, y, 0.1, l1,
+            {"lkreg": ours(penalty="l1", C=0.1, tol=1e-5),
+             "saga": sk(penalty="l1", solver="saga", C=0.1, tol=1e-4, max_iter=1000)},
+            {"saga": 1}, "lkreg tol 1e-5, saga tol 1e-4 and at most 1000 epochs"))
+    return rows
+
+
 LIBS = ("scikit-learn", "skglm", "celer", "lkreg", "lkreg auto", "lkreg L1")
+LOGISTIC_LIBS = ("lkreg", "liblinear", "saga", "lbfgs", "skglm")
 
 
 def run(quick: bool = False, log: Callable[[str], None] = lambda s: None) -> List[Row]:
@@ -226,6 +361,18 @@ def run(quick: bool = False, log: Callable[[str], None] = lambda s: None) -> Lis
 
 
 HEADER = f"{'problem (alpha / alpha_max)':<34}" + "".join(f"{lib:>14}" for lib in LIBS) + "  note"
+LOGISTIC_HEADER = (f"{'logistic problem':<40}" + "".join(f"{lib:>12}" for lib in LOGISTIC_LIBS)
+                   + "  note")
+
+
+def format_logistic_row(r: Row) -> str:
+    cells = []
+    for lib in LOGISTIC_LIBS:
+        mark = "*" if r.subopt.get(lib, 0.0) > 1e-6 else ""
+        cells.append(f"{(f'{r.times[lib]:.4f}' + mark) if lib in r.times else '':>12}")
+    others = [lib for lib in r.times if lib != "lkreg"]
+    ratio = ", ".join(f"lkreg/{lib} {r.times['lkreg'] / r.times[lib]:.2f}" for lib in others)
+    return f"{r.problem:<40}" + "".join(cells) + f"  {ratio}; {r.note}"
 
 
 def format_row(r: Row) -> str:
@@ -250,11 +397,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="lkreg bench --models")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--logistic", action="store_true", help="only the logistic rows")
     args = parser.parse_args(argv)
     print("seconds, best of the repeats; * marks an objective more than 1e-6 (relative) above "
           "the best reached", flush=True)
-    print(HEADER, flush=True)
-    rows = run(args.quick, log=lambda s: print(s, flush=True))
+    rows: List[Row] = []
+    if not args.logistic:
+        print(HEADER, flush=True)
+        rows = run(args.quick, log=lambda s: print(s, flush=True))
+    print(LOGISTIC_HEADER, flush=True)
+    for r in logistic_rows(args.quick):
+        print(format_logistic_row(r), flush=True)
+        rows.append(r)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([asdict(r) for r in rows], f, indent=2)

@@ -174,7 +174,8 @@ class SolverOptions:
     def __init__(
         self, penalty: PenaltyParams, max_iter: int = 1000, tol: float = 1e-4,
         positive: bool = False, random_selection: bool = False, seed: int = 0,
-        working_sets: bool = True, screening: bool = True,
+        working_sets: bool = True, screening: bool = True, tol_abs: float = 0.0,
+        kkt_stopping: bool = False,
     ) -> None: ...
 
 def coordinate_descent(
@@ -190,4 +191,12 @@ def coordinate_descent_gram(
     options: SolverOptions, w: np.ndarray, gram: np.ndarray, xty: np.ndarray, yty: float,
     group_ptr: Optional[np.ndarray] = None, group_features: Optional[np.ndarray] = None,
     group_lipschitz: Optional[np.ndarray] = None, group_lam: float = 0.0,
+) -> Dict[str, Any]: ...
+# proximal Newton logistic regression (bind_solver.cpp): LogisticRegression's solver
+def logistic_regression(
+    penalty: PenaltyParams, W: np.ndarray, b: np.ndarray, X: Optional[np.ndarray] = None,
+    data: Optional[np.ndarray] = None, indices: Optional[np.ndarray] = None,
+    indptr: Optional[np.ndarray] = None, n_samples: int = 0, *, labels: np.ndarray,
+    weight: np.ndarray, n_classes: int = 2, fit_intercept: bool = True, max_iter: int = 100,
+    tol: float = 1e-4, max_epochs: int = 20,
 ) -> Dict[str, Any]: ...

@@ -51,6 +51,12 @@ struct SolverOptions {
   std::uint64_t seed = 0;
   bool working_sets = true;  // L1 / elastic net: grow working sets (celer)
   bool screening = true;     // L1 / elastic net: gap-safe screening
+  // > 0: the stopping rule's absolute threshold (duality gap, or KKT violation for non-convex
+  // penalties) instead of tol's relative one (proximal Newton sets it per inner solve)
+  double tol_abs = 0.0;
+  // stop on the KKT violation whatever the penalty (as non-convex ones do): a smooth
+  // penalty's duality gap is lost in its own rounding far above a late Newton step's needs
+  bool kkt_stopping = false;
 };
 
 struct SolverResult {

@@ -87,8 +87,10 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
                         alphas: Any = None, n_alphas: int = 100, eps: float = 1e-3,
                         fit_intercept: bool = True, sample_weight: Any = None,
                         precompute: Any = "auto", max_iter: int = 1000, tol: float = 1e-4,
-                        positive: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Solutions of ``1/(2n) ||y - Xw - b||^2 + penalty_alpha(w)`` along a grid of strengths.
+                        positive: bool = False,
+                        loss: str = "squared") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Solutions of ``1/(2n) ||y - Xw - b||^2 + penalty_alpha(w)`` along a grid of strengths
+    (``loss="log"``: ``1/n sum log-loss + penalty_alpha(W)``, logistic regression).
 
     The strengths go from alpha_max (the smallest making w = 0 optimal, for L1 and
     ElasticNet; L1's for other families) down to ``eps * alpha_max`` on a log grid, each solve
@@ -110,13 +112,20 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     max_iter : int, default 1000
     tol : float, default 1e-4
     positive : bool, default False
+    loss : {"squared", "log"}, default "squared"
+        "log": y holds class labels; the weighted mean log-loss (binary, or multinomial for 3+
+        classes, the intercepts unpenalized) by LogisticRegression's proximal Newton solver
+        (``max_iter`` Newton iterations, ``tol`` its KKT tolerance; ``precompute`` and
+        ``positive`` do not apply). alpha_max is that of L1 on the log-loss gradient at 0.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
     coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+        (``loss="log"`` with 3+ classes: (n_classes, n_features, n_alphas).)
     gaps : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
-        Duality gaps (convex penalties) or KKT violations (L0, Lk with k < 1).
+        Duality gaps (convex penalties) or KKT violations (L0, Lk with k < 1; every penalty
+        with ``loss="log"``).
 
     Examples
     --------
@@ -131,9 +140,22 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     (6, 5)
     >>> [int(np.count_nonzero(coefs[:, i])) for i in range(5)]
     [0, 2, 2, 2, 2]
+    >>> labels = (y > 0).astype(int)
+    >>> alphas, coefs, kkts = regularization_path(X, labels, lkreg.L1(), n_alphas=4, loss="log")
+    >>> coefs.shape, int(np.count_nonzero(coefs[:, 0])), int(np.count_nonzero(coefs[:, 1]))
+    ((6, 4), 0, 2)
     """
     from sklearn.utils.validation import check_array, check_X_y
 
+    from .._validation import choice
+
+    if choice(loss, "loss", ("squared", "log")) == "log":
+        from ._logistic import logistic_path
+
+        if flag(positive, "positive"):
+            raise ValueError("positive=True is not supported with loss='log'")
+        return logistic_path(X, y, penalty, alphas, n_alphas, eps, flag(fit_intercept,
+                             "fit_intercept"), sample_weight, max_iter, tol)
     penalty = _penalties.L1(1.0) if penalty is None else penalty
     fit_intercept = flag(fit_intercept, "fit_intercept")
     options = check_options(max_iter, tol, positive)
