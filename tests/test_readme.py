@@ -123,6 +123,8 @@ def test_every_shell_command_is_valid(line, argv, tmp_path):
             result = subprocess.run([sys.executable, "-m", "lkreg", *args], capture_output=True, text=True)
             assert result.returncode == 0 and result.stdout, line
         else:
+            if "--plot" in args:
+                pytest.importorskip("matplotlib")  # --plot refuses to start without it
             parsed = build_parser().parse_args(args)  # SystemExit on anything the CLI refuses
             assert parsed.command in ("bench", "demo")
             if parsed.command == "demo":  # tests/test_demo.py runs it end to end
