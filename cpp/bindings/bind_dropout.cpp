@@ -42,6 +42,13 @@ py::array new_like(const py::array& like, const py::dtype& dtype) {
   return py::array(dtype, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
 }
 
+// A new bool mask shaped like x (return_mask=True): held in `mask`, its bytes returned.
+std::uint8_t* new_mask_like(const py::array& x, py::object& mask) {
+  py::array a = new_like(x, py::dtype::of<bool>());
+  mask = a;
+  return static_cast<std::uint8_t*>(a.mutable_data());
+}
+
 // A block of a C-order array, checked: block_shape within shape from start, and the whole
 // array's draws within 64-bit indices from offset. The vectors own what the layout points to.
 struct Block {
@@ -141,12 +148,7 @@ void bind_dropout(py::module_& m) {
         const DropoutStream s = stream_of(seed, stream, offset, size(x));
         py::array y = output(out, x, "out", "x");
         py::object mask = py::none();
-        std::uint8_t* mask_bytes = nullptr;
-        if (return_mask) {
-          py::array a = new_like(x, py::dtype::of<bool>());
-          mask_bytes = static_cast<std::uint8_t*>(a.mutable_data());
-          mask = a;
-        }
+        std::uint8_t* mask_bytes = return_mask ? new_mask_like(x, mask) : nullptr;
         with_float(f, [&](auto t) {
           using T = decltype(t);
           ReleaseGil nogil;
@@ -209,12 +211,7 @@ void bind_dropout(py::module_& m) {
         const DropoutStream s = stream_of(seed, stream, offset, total_size(b));
         py::array y = output(out, x, "out", "x");
         py::object mask = py::none();
-        std::uint8_t* mask_bytes = nullptr;
-        if (return_mask) {
-          py::array a = new_like(x, py::dtype::of<bool>());
-          mask_bytes = static_cast<std::uint8_t*>(a.mutable_data());
-          mask = a;
-        }
+        std::uint8_t* mask_bytes = return_mask ? new_mask_like(x, mask) : nullptr;
         with_float(f, [&](auto t) {
           using T = decltype(t);
           ReleaseGil nogil;

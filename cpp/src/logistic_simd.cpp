@@ -50,7 +50,9 @@ class Columns {
  public:
   explicit Columns(const LinearProblem<T>& d) : d_(d), n_(d.n_samples) {}
 
-  double dot(int64_t j, const double* v) const {
+  // x_j' v, v in double or (the Hessian weights as the engine reads them) in T
+  template <class V>
+  double dot(int64_t j, const V* v) const {
     double s = 0.0;
     if (d_.dense != nullptr) {
       const T* x = d_.dense + j * n_;
@@ -75,21 +77,6 @@ class Columns {
       for (int64_t t = d_.indptr[j]; t < d_.indptr[j + 1]; ++t)
         v[idx[t]] += a * static_cast<double>(d_.values[t]);
     }
-  }
-
-  // sum_i x_ij h_i with h in T (the weighted column mean's numerator, as the engine reads h)
-  double dot_t(int64_t j, const T* h) const {
-    double s = 0.0;
-    if (d_.dense != nullptr) {
-      const T* x = d_.dense + j * n_;
-#pragma omp simd reduction(+ : s)
-      for (int64_t i = 0; i < n_; ++i) s += static_cast<double>(x[i]) * h[i];
-    } else {
-      const I* idx = static_cast<const I*>(d_.indices);
-      for (int64_t t = d_.indptr[j]; t < d_.indptr[j + 1]; ++t)
-        s += static_cast<double>(d_.values[t]) * h[idx[t]];
-    }
-    return s;
   }
 
  private:
@@ -270,7 +257,7 @@ class ProxNewton {
     inner.sample_weight = h_.data();
     inner.weight_sum = S;
     if (pb_.fit_intercept) {
-      for (int64_t j = 0; j < p_; ++j) mean_[u(j)] = cols_.dot_t(j, h_.data()) / S;
+      for (int64_t j = 0; j < p_; ++j) mean_[u(j)] = cols_.dot(j, h_.data()) / S;
       inner.x_mean = mean_.data();
       inner.y_mean = zm / S;
     }
