@@ -33,8 +33,8 @@ from typing import Any, Literal, Optional, Tuple, Union, overload
 import numpy as np
 
 from . import _core
-from ._validation import (as_input, integer, is_dask_array, no_out_for_dask, scalar_if_0d,
-                          unit_interval)
+from ._validation import (as_input, dask_backend, integer, is_dask_array, no_out_for_dask,
+                          scalar_if_0d, unit_interval)
 
 __all__ = [
     "philox4x32_10",
@@ -277,18 +277,12 @@ def dropout(
     """
     if is_dask_array(x):  # lazy, block by block, each element at its global index (lkreg.dask)
         no_out_for_dask(out)
-        return _dask().dropout(x, p, seed, stream, offset, return_mask=bool(return_mask))
+        return dask_backend().dropout(x, p, seed, stream, offset, return_mask=bool(return_mask))
     result = _core.dropout(*_kernel_args(x, p, seed, stream, offset), out, bool(return_mask))
     if return_mask:
         y, mask = result
         return scalar_if_0d(y, out), scalar_if_0d(mask, None)
     return scalar_if_0d(result, out)
-
-
-def _dask() -> Any:
-    from .dask import _arrays
-
-    return _arrays
 
 
 def _kernel_args(
@@ -338,7 +332,7 @@ def dropout_backward(
     """
     if is_dask_array(grad):
         no_out_for_dask(out)
-        return _dask().dropout_backward(grad, mask, p)
+        return dask_backend().dropout_backward(grad, mask, p)
     grad = as_input(grad, "grad")
     mask = np.asarray(mask)
     if not mask.flags.c_contiguous:
@@ -402,7 +396,7 @@ def alpha_dropout(
     """
     if is_dask_array(x):
         no_out_for_dask(out)
-        return _dask().alpha_dropout(x, p, seed, stream, offset)
+        return dask_backend().alpha_dropout(x, p, seed, stream, offset)
     return scalar_if_0d(_core.alpha_dropout(*_kernel_args(x, p, seed, stream, offset), out), out)
 
 
@@ -449,7 +443,7 @@ def drop_connect(
     """
     if is_dask_array(w):
         no_out_for_dask(out)
-        return _dask().dropout(w, p, seed, stream, offset, name="w")
+        return dask_backend().dropout(w, p, seed, stream, offset, name="w")
     return scalar_if_0d(_core.dropout(*_kernel_args(w, p, seed, stream, offset, "w"), out, False), out)
 
 

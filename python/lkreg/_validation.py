@@ -34,6 +34,13 @@ def is_dask_array(x: object) -> bool:
     return isinstance(x, dask.array.Array)
 
 
+def dask_backend() -> Any:
+    """lkreg.dask's block-by-block implementations, imported only when a dask array came in."""
+    from .dask import _arrays
+
+    return _arrays
+
+
 def no_out_for_dask(out: object) -> None:
     """Dask arrays are immutable: a lazy result has no ``out=`` to write into."""
     if out is not None:

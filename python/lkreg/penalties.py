@@ -19,8 +19,8 @@ from typing import Any, Dict, FrozenSet, Literal, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._validation import (as_input, choice, integer, is_dask_array, no_out_for_dask,
-                          nonnegative, scalar_if_0d)
+from ._validation import (as_input, choice, dask_backend, integer, is_dask_array,
+                          no_out_for_dask, nonnegative, scalar_if_0d)
 
 __all__ = ["Penalty", "L1", "L2", "Lk", "ElasticNet", "L0", "GroupL2"]
 
@@ -35,12 +35,6 @@ def _reduction(value: object) -> Reduction:
 def _rebuild(cls: type, kwargs: Dict[str, Any]) -> "Penalty":
     """Unpickle (and copy) a penalty through its constructor, which checks its arguments."""
     return cls(**kwargs)
-
-
-def _dask() -> Any:
-    from .dask import _arrays
-
-    return _arrays
 
 
 def _step_array(step: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -175,7 +169,7 @@ class Penalty:
             ``r(w)``, accumulated in float64.
         """
         if is_dask_array(w):  # a lazy 0-d float64 dask array (lkreg.dask)
-            return _dask().penalty_value(self, w)
+            return dask_backend().penalty_value(self, w)
         w = as_input(w, "w")
         return _core.penalty_value(self._desc(w), w)
 
@@ -199,7 +193,7 @@ class Penalty:
         """
         if is_dask_array(w):
             no_out_for_dask(out)
-            return _dask().penalty_grad(self, w)
+            return dask_backend().penalty_grad(self, w)
         w = as_input(w, "w")
         return scalar_if_0d(_core.penalty_grad(self._desc(w), w, out), out)
 
@@ -220,7 +214,7 @@ class Penalty:
         """
         if is_dask_array(w):  # two lazy results; each block is read once per result
             no_out_for_dask(out)
-            return _dask().penalty_value(self, w), _dask().penalty_grad(self, w)
+            return dask_backend().penalty_value(self, w), dask_backend().penalty_grad(self, w)
         w = as_input(w, "w")
         value, grad = _core.penalty_value_and_grad(self._desc(w), w, out)
         return value, scalar_if_0d(grad, out)
@@ -241,7 +235,7 @@ class Penalty:
             ``g``.
         """
         if is_dask_array(w):  # dask arrays are immutable: the sum, as a new lazy array
-            return _dask().penalty_add_grad(self, w, g)
+            return dask_backend().penalty_add_grad(self, w, g)
         w = as_input(w, "w")
         return _core.penalty_grad(self._desc(w), w, g, accumulate=True)
 
@@ -276,7 +270,7 @@ class Penalty:
         """
         if is_dask_array(w):
             no_out_for_dask(out)
-            return _dask().penalty_prox(self, w, step)
+            return dask_backend().penalty_prox(self, w, step)
         w = as_input(w, "w")
         if isinstance(step, (np.ndarray, list, tuple)):
             return scalar_if_0d(self._prox_steps(w, _step_array(np.asarray(step), w), out), out)

@@ -17,8 +17,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._validation import (as_input, is_dask_array, no_out_for_dask, nonnegative, real_number,
-                          scalar_if_0d)
+from ._validation import (as_input, dask_backend, is_dask_array, no_out_for_dask,
+                          nonnegative, real_number, scalar_if_0d)
 
 __all__ = ["soft_threshold", "hard_threshold", "weight_decay"]
 
@@ -187,15 +187,11 @@ def weight_decay(w: Any, rate: float, out: Optional[np.ndarray] = None) -> Any:
     """
     if is_dask_array(w):
         no_out_for_dask(out)
-        from .dask import _arrays
-
-        return _arrays.weight_decay(w, rate)
+        return dask_backend().weight_decay(w, rate)
     return scalar_if_0d(_core.scale(as_input(w, "w"), 1.0 - nonnegative(rate, "rate"), out), out)
 
 
 def _on_dask(kernel: Any, x: Any, t: Any, out: Any) -> Any:
     """``kernel`` (this module's in-memory function) on every block of dask x."""
     no_out_for_dask(out)
-    from .dask import _arrays
-
-    return _arrays.threshold_blocks(kernel, x, t)
+    return dask_backend().threshold_blocks(kernel, x, t)

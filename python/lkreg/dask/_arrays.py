@@ -224,9 +224,8 @@ def penalty_prox(penalty: Any, w: Any, step: Any) -> "da.Array":
     from ..penalties import _step_array
 
     w = check_array(w, "w")
-    _element_wise(penalty, w)
+    desc = _element_wise(penalty, w)
     if isinstance(step, (np.ndarray, list, tuple)) or is_dask_array(step):
-        desc = penalty.description(size=w.size)
         steps = step if is_dask_array(step) else np.asarray(step)
         if steps.shape != w.shape:
             raise ValueError(f"step must be a number or an array of w's shape {w.shape}, got "
