@@ -8,7 +8,8 @@ is bounded (L2, Lk with k >= 2, none) on dense X with few features take
 truncated Newton steps instead (``_newton``: conjugate gradients on exact Hessian-vector
 products, preconditioned by a subsampled Hessian from one small BLAS call), and other binary
 problems with n_samples >> n_features on dense X proximal Newton on the Gram form
-(``_gram_newton``: the model's Gram matrix by one BLAS call, the engine's Gram variant inside):
+(``_gram_newton``: the model's Gram matrix by one BLAS call, the engine's Gram variant inside;
+the same solver fits dask arrays, one distributed pass per step):
 both reach in a handful of passes over X what the coordinate-descent inner loop of the
 residual form needs many for.
 """
@@ -318,75 +319,12 @@ def _newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: i
 
 def _gram_newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_iter: int,
                  tol: float, W: np.ndarray, b: np.ndarray) -> Fit:
-    """Proximal Newton for binary problems with n_samples >> n_features (any penalty): each
-    step forms the model's Gram matrix X_c' H X_c / S with one BLAS syrk (float32) and solves the
-    weighted least squares on it with the engine's Gram form (an epoch costs p^2, not 2 n p),
-    then the line search; the same Hessian weights, inner targets and KKT test as the C++
-    solver (logistic_simd.cpp), whose residual form serves the other shapes."""
-    from scipy.linalg.blas import ssyrk
-    from scipy.special import expit, log_expit
+    """Proximal Newton on the Gram form (``_gram_newton.gram_newton``) over the in-memory X."""
+    from ._gram_newton import gram_newton, in_memory_pass
 
-    X, y = pb.X, pb.labels.astype(np.float64)
-    n, p = X.shape
-    total = float(weight.sum())
-    fi = pb.fit_intercept
-    w, b0 = W[0].copy(), float(b[0]) if fi else 0.0
-    X32 = X if X.dtype == np.float32 else X.astype(np.float32, order="F")
-
-    def loss(eta):
-        return float(-weight @ log_expit(np.where(y > 0, eta, -eta)))
-
-    def pen(v):
-        return float(_core.penalty_value(d, v))
-
-    def matvec(v):
-        return np.asarray(X @ v.astype(X.dtype, copy=False), dtype=np.float64)
-
-    eta = matvec(w) + b0
-    f = loss(eta) + pen(w)
-    n_iter, last, stalls = 0, abs(f), 0
-    while True:
-        prob = expit(eta)
-        r = weight * (prob - y)
-        gw = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
-        kkt = max(float(np.max(_core.penalty_subdiff_distance(d, w, gw), initial=0.0)),
-                  abs(float(r.sum())) if fi else 0.0) / total
-        if kkt <= tol or n_iter >= max_iter or stalls >= 3:
-            break
-        h = weight * np.maximum(prob * (1.0 - prob), 1e-6)
-        S = float(h.sum())
-        # the Gram matrix in float32 (half the BLAS time): the model keeps the true gradient
-        # at w (xty below is built from it and this G), so the fixed point is the true optimum
-        G = np.asarray(ssyrk(1.0 / S, X32 * np.sqrt(h).astype(np.float32)[:, None],
-                             trans=1, lower=0), dtype=np.float64)
-        G = np.triu(G) + np.triu(G, 1).T
-        rbar = float(r.sum()) / S if fi else 0.0
-        q0 = -gw / S
-        if fi:
-            mu = np.asarray(X.T @ h.astype(X.dtype), dtype=np.float64) / S
-            G -= np.outer(mu, mu)
-            q0 += mu * rbar
-        xty = G @ w + q0
-        # minus the centered residual of the model at w (0 where a sample weighs nothing)
-        rc = np.divide(r, h, out=np.zeros_like(r), where=h > 0) - rbar
-        yty = float(h @ (rc * rc)) / S + 2 * float(w @ xty) - float(w @ G @ w)
-        zbar = (float(h @ eta) - float(r.sum())) / S if fi else 0.0
-        w_new = w.copy()
-        opts = _core.SolverOptions(d.scaled(1.0 / S), 100000, 1e-4,
-                                   tol_abs=max(1e-3 * last / S, np.finfo(float).tiny),
-                                   kkt_stopping=d.kind not in (_core.PenaltyKind.L1,
-                                                               _core.PenaltyKind.ElasticNet))
-        _core.coordinate_descent_gram(opts, w_new, np.ascontiguousarray(G), xty, yty)
-        b_new = zbar - float(mu @ w_new) if fi else 0.0
-        delta = matvec(w_new - w) + (b_new - b0)
-        slope = float(r @ delta) + pen(w_new) - pen(w)
-        t, f_t, w, eta = _line_search(loss, pen, eta, delta, w, w_new, f, slope)
-        stalls = stalls + 1 if f_t >= f else 0
-        last = f - f_t if f_t < f else last * 1e-3
-        f, b0 = f_t, b0 + t * (b_new - b0)
-        n_iter += 1
-    W[0], b[0] = w, b0
-    return Fit(W, b, n_iter, kkt, f, kkt <= tol)
+    r = gram_newton(in_memory_pass(pb.X, pb.labels, weight, pb.n_classes), pb.n_classes,
+                    pb.X.shape[1], float(weight.sum()), pb.fit_intercept, d, max_iter, tol, W, b)
+    return Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged)
 
 
 def check_labels(estimator: Any, X: Any, y: Any, reset: bool = True):

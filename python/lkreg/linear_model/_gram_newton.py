@@ -1,0 +1,280 @@
+"""Proximal Newton for logistic regression on the Gram form, binary and multinomial, for data
+with many more samples than coefficients, in memory or on a dask cluster.
+
+Each outer step needs the data only through one pass of sums over the rows
+(:func:`block_statistics`): the losses at the candidate point and along the line towards it,
+and at the candidate the gradient, the Hessian blocks X' A X (A the per-sample curvature of the
+log-loss: c p (1 - p) for the sigmoid, c (diag(p) - p p') for the softmax) and the constant
+that makes the quadratic model a weighted least-squares problem. Sums of blocks are sums of
+rows, so a dask array's blocks compute their statistics where they live and a tree adds them
+(lkreg.dask); in memory the whole X is one block. The intercepts are eliminated from the model
+exactly (a Schur complement), and the engine's Gram coordinate descent solves the rest with
+the penalty's scalar prox: an epoch costs (m p)^2, not a pass over X.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .. import _core
+
+#: The softmax curvature uses probabilities mixed with this much of the uniform distribution
+#: (the sigmoid's p (1 - p) is floored at it): a sample predicted with certainty keeps a finite
+#: working response, so the least-squares constant stays finite; the model changes by 1e-6.
+CURVATURE_FLOOR = 1e-6
+#: Rows per sub-block of a block's statistics: the float32 scaled copy of X (times the number
+#: of classes for the softmax) stays near 16 MB.
+SUB_BLOCK_BYTES = 1 << 24
+#: The step lengths a remote pass evaluates the loss at (a backtracking line search's, at once:
+#: a pass over a cluster's data costs far more than nine more losses per row).
+REMOTE_STEPS = tuple(0.5 ** i for i in range(10))
+
+
+@dataclass
+class NewtonStatistics:
+    """Sums over a set of rows at one point (W, b) and along a line towards it.
+
+    ``loss[i]`` is sum_i c_i log-loss_i at the i-th requested step length; the rest, present
+    when derivatives were requested, are at step length 1 (m = 1 for the sigmoid, K for the
+    softmax; coefficient (k, j) at index k * p + j)."""
+
+    loss: np.ndarray  # (n_steps,)
+    grad: Optional[np.ndarray] = None  # (m, p)  X' R, R = c (P - Y)
+    grad_b: Optional[np.ndarray] = None  # (m,)  sum of R
+    hess_ww: Optional[np.ndarray] = None  # (m p, m p) upper triangle of sum A_i (x) x_i x_i'
+    hess_wb: Optional[np.ndarray] = None  # (m p, m)
+    hess_bb: Optional[np.ndarray] = None  # (m, m)
+    residual: float = 0.0  # sum_i r_i' A_i^+ r_i
+
+    def __add__(self, other: "NewtonStatistics") -> "NewtonStatistics":
+        if self.grad is None:
+            return NewtonStatistics(self.loss + other.loss)
+        return NewtonStatistics(self.loss + other.loss, self.grad + other.grad,
+                                self.grad_b + other.grad_b, self.hess_ww + other.hess_ww,
+                                self.hess_wb + other.hess_wb, self.hess_bb + other.hess_bb,
+                                self.residual + other.residual)
+
+
+def _losses(eta0: np.ndarray, delta: Optional[np.ndarray], steps: Sequence[float],
+            labels: np.ndarray, c: np.ndarray, softmax: bool) -> np.ndarray:
+    from scipy.special import log_expit, logsumexp
+
+    out = np.empty(len(steps))
+    rows = np.arange(len(labels))
+    for s, t in enumerate(steps):
+        eta = eta0 if delta is None else eta0 + t * delta
+        if softmax:
+            out[s] = float(c @ (logsumexp(eta, axis=1) - eta[rows, labels]))
+        else:
+            e = eta[:, 0]
+            out[s] = float(-c @ log_expit(np.where(labels > 0, e, -e)))
+    return out
+
+
+def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_classes: int,
+                     W: np.ndarray, b: np.ndarray, dW: Optional[np.ndarray] = None,
+                     db: Optional[np.ndarray] = None, steps: Sequence[float] = (1.0,),
+                     derivatives: bool = True,
+                     X32: Optional[np.ndarray] = None) -> NewtonStatistics:
+    """The statistics of the rows X (n, p) with labels in 0 .. n_classes - 1 and weights c
+    (C folded in) at (W + t dW, b + t db) for each t in ``steps``; the derivatives at t = 1.
+
+    ``X32``, X as float32, saves its conversion when the caller keeps one. Everything is
+    summed in float64 except the Hessian's BLAS products, which run in float32 (half the
+    time): the model keeps the exact gradient, so the Newton fixed point is the true optimum.
+    """
+    from scipy.linalg.blas import ssyrk
+    from scipy.special import expit, softmax as _softmax
+
+    n, p = X.shape
+    softmax = n_classes > 2
+    m = n_classes if softmax else 1
+    steps = tuple(float(t) for t in steps)
+    total = NewtonStatistics(np.zeros(len(steps)))
+    if derivatives:
+        total = NewtonStatistics(np.zeros(len(steps)), np.zeros((m, p)), np.zeros(m),
+                                 np.zeros((m * p, m * p)), np.zeros((m * p, m)),
+                                 np.zeros((m, m)), 0.0)
+    Wx = np.asarray(W, dtype=X.dtype).T
+    dWx = None if dW is None else np.asarray(dW, dtype=X.dtype).T
+    rows = max(256, SUB_BLOCK_BYTES // (4 * m * max(p, 1)))
+    eye = np.eye(m)
+    for i in range(0, n, rows):
+        Xb = X[i:i + rows]
+        lab = np.asarray(labels[i:i + rows])
+        c = np.asarray(weight[i:i + rows], dtype=np.float64)
+        eta0 = np.asarray(Xb @ Wx, dtype=np.float64) + b
+        delta = None if dWx is None else np.asarray(Xb @ dWx, dtype=np.float64) + db
+        total.loss += _losses(eta0, delta, steps, lab, c, softmax)
+        if not derivatives:
+            continue
+        eta = eta0 if delta is None else eta0 + delta
+        Xs = (X32 if X32 is not None else X)[i:i + rows].astype(np.float32, copy=False)
+        if softmax:
+            P = _softmax(eta, axis=1)
+            R = c[:, None] * (P - eye[lab])
+            Pm = (1.0 - m * CURVATURE_FLOOR) * P + CURVATURE_FLOOR
+            # sum_i c_i (diag(p) - p p') (x) x_i x_i': K diagonal blocks minus one product of
+            # the rows sqrt(c_i) (p_i (x) x_i)
+            U = (np.sqrt(c)[:, None] * Pm).astype(np.float32)[:, :, None] * Xs[:, None, :]
+            total.hess_ww -= ssyrk(1.0, U.reshape(len(c), m * p), trans=1, lower=0)
+            del U
+            for k in range(m):
+                s = np.sqrt(c * Pm[:, k]).astype(np.float32)
+                total.hess_ww[k * p:(k + 1) * p, k * p:(k + 1) * p] += ssyrk(
+                    1.0, Xs * s[:, None], trans=1, lower=0)
+                Hk = (c * Pm[:, k])[:, None] * (eye[k] - Pm)  # c (p_k delta_kl - p_k p_l)
+                total.hess_wb[k * p:(k + 1) * p] += np.asarray(Xb.T @ Hk.astype(X.dtype),
+                                                               dtype=np.float64)
+            cP = c[:, None] * Pm
+            total.hess_bb += np.diag(cP.sum(axis=0)) - Pm.T @ cP
+            total.residual += float(np.sum(R * (P - eye[lab]) / Pm))
+        else:
+            prob = expit(eta[:, 0])
+            r = c * (prob - (lab > 0))
+            h = c * np.maximum(prob * (1.0 - prob), CURVATURE_FLOOR)
+            R = r[:, None]
+            total.hess_ww += ssyrk(1.0, Xs * np.sqrt(h).astype(np.float32)[:, None], trans=1,
+                                   lower=0)
+            total.hess_wb[:, 0] += np.asarray(Xb.T @ h.astype(X.dtype), dtype=np.float64)
+            total.hess_bb[0, 0] += float(h.sum())
+            total.residual += float(np.sum(np.divide(r * r, h, out=np.zeros_like(r),
+                                                     where=h > 0)))
+        total.grad += np.asarray(Xb.T @ R.astype(X.dtype), dtype=np.float64).T
+        total.grad_b += R.sum(axis=0)
+    return total
+
+
+#: A pass over the data: (W, b, dW, db, steps, derivatives) -> NewtonStatistics.
+Pass = Callable[..., NewtonStatistics]
+
+
+@dataclass
+class GramNewtonResult:
+    W: np.ndarray
+    b: np.ndarray
+    n_iter: int
+    kkt: float
+    objective: float
+    converged: bool
+    n_passes: int
+
+
+def _bb_pinv(hess_bb: np.ndarray) -> np.ndarray:
+    """The pseudo-inverse of the intercepts' Hessian block. The softmax's is singular along
+    the all-ones vector u (shifting every intercept alike changes nothing): inverted with u u'
+    added and projected off u, so rounding never makes that direction look invertible."""
+    m = len(hess_bb)
+    if m == 1:
+        return np.array([[1.0 / hess_bb[0, 0]]]) if hess_bb[0, 0] > 0 else np.zeros((1, 1))
+    u = np.full((m, 1), 1.0 / np.sqrt(m))
+    scale = max(float(np.trace(hess_bb)) / m, np.finfo(float).tiny)
+    proj = np.eye(m) - u @ u.T
+    return proj @ np.linalg.pinv(hess_bb + scale * (u @ u.T), hermitian=True) @ proj
+
+
+def gram_newton(data_pass: Pass, n_classes: int, n_features: int, total_weight: float,
+                fit_intercept: bool, d: _core.PenaltyParams, max_iter: int, tol: float,
+                W: np.ndarray, b: np.ndarray, steps: Sequence[float] = (1.0,)) -> GramNewtonResult:
+    """Minimize sum_i c_i log-loss_i + penalty(W) by proximal Newton on the Gram form.
+
+    ``data_pass`` computes the statistics (:func:`block_statistics` over all the rows); each
+    outer step makes one pass at the candidate point with the loss at each of ``steps`` along
+    the line to it (in memory just t = 1: a shorter step costs another pass there; remotely
+    :data:`REMOTE_STEPS`), and the line search is Armijo's on the true objective. KKT violation
+    and ``tol`` as the C++ solver's (scaled by ``total_weight`` = sum_i c_i)."""
+    m, p = W.shape
+    fi = fit_intercept
+    kind = _core.PenaltyKind
+    gap_stopping = d.kind in (kind.L1, kind.ElasticNet)
+
+    def pen(V):
+        return float(_core.penalty_value(d, np.ascontiguousarray(V).ravel()))
+
+    stats = data_pass(W, b, None, None, (1.0,), True)
+    n_passes = 1
+    f = float(stats.loss[0]) + pen(W)
+    n_iter, last, stalls = 0, abs(f), 0
+    kkt = np.inf
+    while True:
+        g = stats.grad
+        kkt = max(float(np.max(_core.penalty_subdiff_distance(d, W.ravel(), g.ravel()),
+                               initial=0.0)),
+                  float(np.max(np.abs(stats.grad_b))) if fi else 0.0) / total_weight
+        if kkt <= tol or n_iter >= max_iter or stalls >= 3:
+            break
+        H = np.triu(stats.hess_ww) + np.triu(stats.hess_ww, 1).T
+        gw = g.ravel()
+        c0 = stats.residual
+        if fi:
+            bb = _bb_pinv(stats.hess_bb)
+            Hwb = stats.hess_wb
+            H -= Hwb @ bb @ Hwb.T
+            gw = gw - Hwb @ (bb @ stats.grad_b)
+            c0 -= float(stats.grad_b @ bb @ stats.grad_b)
+        S = max(float(np.trace(stats.hess_bb)), np.finfo(float).tiny)
+        G = np.ascontiguousarray(H / S)
+        w = W.ravel()
+        xty = G @ w - gw / S
+        yty = max(c0 / S + 2 * float(w @ xty) - float(w @ G @ w), 0.0)
+        w_new = w.copy()
+        opts = _core.SolverOptions(d.scaled(1.0 / S), 100000, 1e-4,
+                                   tol_abs=max(1e-3 * last / S, np.finfo(float).tiny),
+                                   kkt_stopping=not gap_stopping)
+        _core.coordinate_descent_gram(opts, w_new, G, xty, yty)
+        dW = (w_new - w).reshape(m, p)
+        db = (-(bb @ (stats.grad_b + stats.hess_wb.T @ dW.ravel())) if fi else np.zeros(m))
+        W_new = w_new.reshape(m, p)
+        slope = float(g.ravel() @ dW.ravel()) + float(stats.grad_b @ db) + pen(W_new) - pen(W)
+        cand = data_pass(W, b, dW, db, steps, True)
+        n_passes += 1
+        accepted = None
+        for s, t in enumerate(steps):
+            f_t = float(cand.loss[s]) + (pen(W_new) if t == 1.0 else pen(W + t * dW))
+            if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
+                accepted = (t, f_t)
+                break
+        if accepted is None:  # backtrack further, losses only
+            more = tuple(0.5 ** i for i in range(len(steps), 40))
+            far = data_pass(W, b, dW, db, more, False)
+            n_passes += 1
+            for s, t in enumerate(more):
+                f_t = float(far.loss[s]) + pen(W + t * dW)
+                if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
+                    accepted = (t, f_t)
+                    break
+        if accepted is None:
+            stalls += 1
+            last *= 1e-3
+            n_iter += 1
+            continue
+        t, f_t = accepted
+        stalls = stalls + 1 if f_t >= f else 0
+        last = f - f_t if f_t < f else last * 1e-3
+        if t == 1.0:
+            W, b, stats = W_new.copy(), b + db, cand
+        else:
+            W, b = W + t * dW, b + t * db
+            stats = data_pass(W, b, None, None, (1.0,), True)
+            n_passes += 1
+        f = f_t
+        n_iter += 1
+    return GramNewtonResult(W, b, n_iter, kkt, f, kkt <= tol, n_passes)
+
+
+def in_memory_pass(X: np.ndarray, labels: np.ndarray, weight: np.ndarray,
+                   n_classes: int) -> Pass:
+    """The pass over an in-memory dense X (its float32 copy made once)."""
+    X32 = X if X.dtype == np.float32 else np.asfortranarray(X, dtype=np.float32)
+
+    def data_pass(W, b, dW, db, steps, derivatives):
+        return block_statistics(X, labels, weight, n_classes, W, b, dW, db, steps,
+                                derivatives, X32)
+    return data_pass
+
+
+__all__ = ["NewtonStatistics", "block_statistics", "gram_newton", "in_memory_pass",
+           "GramNewtonResult", "REMOTE_STEPS"]
