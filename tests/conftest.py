@@ -36,3 +36,13 @@ else:
         "explore", max_examples=1000, deadline=None, database=None, print_blob=True
     )
     _hypothesis_settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "lkreg"))
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real dask.distributed cluster: two in-process workers of one thread each."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as c:
+            yield c

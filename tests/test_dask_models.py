@@ -17,14 +17,6 @@ from lkreg import linear_model as lm  # noqa: E402
 from lkreg.dask import sufficient_statistics  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as c:
-            yield c
-
-
 def problem(n=900, p=7, dtype=np.float64, seed=0, targets=None):
     rng = np.random.default_rng(seed)
     X = (rng.standard_normal((n, p)) * rng.uniform(0.5, 3, p) + rng.uniform(-2, 2, p))
@@ -183,6 +175,11 @@ def test_worker_processes_one_lkreg_thread_each_and_the_same_results():
             np.testing.assert_array_equal(got, lkreg.dropout(X, 0.3, seed=4, stream=2))
             value = lkreg.Lk(0.5, 0.2).value(dX).compute()
             assert value == pytest.approx(lkreg.Lk(0.5, 0.2).value(X), rel=1e-13)
+            labels = (y > np.median(y)).astype(int)  # logistic: one pass per Newton step
+            logistic = lm.LogisticRegression(penalty="l1", C=0.2, tol=1e-9)
+            assert logistic.fit(dX, da.from_array(labels, chunks=100)).objective_ == \
+                pytest.approx(lm.LogisticRegression(penalty="l1", C=0.2, tol=1e-9).fit(
+                    X, labels).objective_, rel=1e-10)
             with joblib.parallel_config("dask"):
                 cv = lm.ElasticNetCV(cv=3, alphas=6, n_jobs=-1).fit(X, y)
             assert cv.alpha_ == lm.ElasticNetCV(cv=3, alphas=6).fit(X, y).alpha_

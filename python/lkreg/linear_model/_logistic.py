@@ -28,7 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core
 from .. import penalties as _penalties
-from .._validation import choice, flag, integer, nonnegative, positive, unit_interval
+from .._validation import (choice, flag, integer, is_dask_array, nonnegative, positive,
+                           unit_interval)
 from ._data import _is_sparse
 
 # truncated Newton (smooth binary problems, dense X) up to this many features (a (p+1)^2
@@ -387,10 +388,9 @@ class _LogisticBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _set_fitted(self, fit: Fit, pb: Problem, dtype: np.dtype) -> None:
+    def _set_fitted(self, fit: Fit, fit_intercept: bool, n_rows: int, dtype: np.dtype) -> None:
         self.coef_ = fit.W.astype(dtype)
-        self.intercept_ = fit.b.astype(dtype) if pb.fit_intercept else np.zeros(
-            pb.n_rows, dtype=dtype)
+        self.intercept_ = fit.b.astype(dtype) if fit_intercept else np.zeros(n_rows, dtype=dtype)
         self.n_iter_ = np.array([fit.n_iter], dtype=np.int32)
         self.kkt_violation_ = float(fit.kkt)
         self.objective_ = float(fit.objective)
@@ -482,11 +482,13 @@ class LogisticRegression(_LogisticBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             float32 stays float32; dense X is used in Fortran order, CSR is converted to CSC.
-        y : array-like of shape (n_samples,)
+            A tall dask array (chunked along the rows) is fitted by proximal Newton on the
+            Gram form with one distributed pass per outer step (lkreg.dask).
+        y : array-like or dask array of shape (n_samples,)
             Class labels (any type scikit-learn accepts: strings work).
-        sample_weight : array-like of shape (n_samples,), optional
+        sample_weight : array-like or dask array of shape (n_samples,), optional
             Non-negative weights: a weight of 2 is a repeated row.
 
         Returns
@@ -497,18 +499,29 @@ class LogisticRegression(_LogisticBase):
         fit_intercept = flag(self.fit_intercept, "fit_intercept")
         max_iter, tol = check_solver_args(self.max_iter, self.tol)
         penalty = sklearn_penalty(self.penalty, self.l1_ratio)
+        warm = flag(self.warm_start, "warm_start") and hasattr(self, "coef_")
+        if is_dask_array(X) or is_dask_array(y):  # one distributed pass per step (lkreg.dask)
+            from ..dask._logistic import fit_dask
+
+            prev = (self.coef_, self.intercept_) if warm else None
+            fit, classes, dtype, m = fit_dask(self, X, y, sample_weight, C, penalty,
+                                              fit_intercept, max_iter, tol, prev)
+            if not fit.converged:
+                warn_not_converged(fit, tol)
+            self.classes_ = classes
+            self._set_fitted(fit, fit_intercept, m, dtype)
+            return self
         X, y, classes, labels = check_labels(self, X, y)
         pb = problem_of(X, labels, len(classes), sample_weight, self.class_weight, classes, y,
                         fit_intercept)
         W0 = b0 = None
-        if flag(self.warm_start, "warm_start") and hasattr(self, "coef_") and \
-                self.coef_.shape == (pb.n_rows, X.shape[1]):
+        if warm and self.coef_.shape == (pb.n_rows, X.shape[1]):
             W0, b0 = self.coef_, self.intercept_
         fit = solve(pb, C, penalty, max_iter, tol, W0, b0)
         if not fit.converged:
             warn_not_converged(fit, tol)
         self.classes_ = classes
-        self._set_fitted(fit, pb, X.dtype)
+        self._set_fitted(fit, pb.fit_intercept, pb.n_rows, X.dtype)
         return self
 
 
@@ -706,7 +719,7 @@ class LogisticRegressionCV(_LogisticBase):
             warn_not_converged(fit, tol)
         self.C_ = np.full(pb.n_rows, Cs[best])
         self.classes_ = classes
-        self._set_fitted(fit, pb, X.dtype)
+        self._set_fitted(fit, pb.fit_intercept, pb.n_rows, X.dtype)
         return self
 
 
