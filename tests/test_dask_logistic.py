@@ -123,3 +123,21 @@ def test_bad_input_names_the_problem(client):
     with pytest.raises(ValueError, match="C"):
         LogisticRegression(C=-1.0).fit(dX, y)
     assert not np.isnan(X).any()  # the caller's arrays unchanged
+
+
+def test_predictions_on_dask_are_lazy_and_equal_to_memory(client):
+    X, yi = load_iris(return_X_y=True)
+    y = np.array(["a", "b", "c"])[yi]
+    for labels in (y, (yi > 0).astype(int)):
+        model = LogisticRegression(penalty="l1", C=0.5).fit(X, labels)
+        dX = dask_of(X, (40, 40, 70))
+        for method in ("decision_function", "predict", "predict_proba", "predict_log_proba"):
+            lazy = getattr(model, method)(dX)
+            assert isinstance(lazy, da.Array)
+            expected = getattr(model, method)(X)
+            got = lazy.compute()
+            assert got.shape == expected.shape and got.dtype == expected.dtype
+            assert np.array_equal(got, expected) if method == "predict" else \
+                np.allclose(got, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(dask_of(X[:, :3], (40, 40, 70)))

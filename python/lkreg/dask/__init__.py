@@ -18,7 +18,8 @@ arrives):
 - ``LogisticRegression`` (binary and multinomial, any element-wise penalty) fits a tall dask X
   by proximal Newton on the Gram form, one distributed pass per outer step (the losses along
   the line search, the gradient and the Hessian blocks from every row block), the inner
-  problem solved in memory. X is neither gathered nor persisted.
+  problem solved in memory. X is neither gathered nor persisted; ``predict``,
+  ``predict_proba`` and ``decision_function`` on a dask X are lazy, block by block.
 
 This module adds :func:`dropout_mask` (a mask as a chunked dask array) and
 :func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays are

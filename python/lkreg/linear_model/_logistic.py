@@ -349,7 +349,53 @@ def check_solver_args(max_iter: Any, tol: Any) -> Tuple[int, float]:
 
 
 class _LogisticBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
-    """predict_proba, predict_log_proba and the tags shared by the logistic estimators."""
+    """predict_proba, predict_log_proba and the tags shared by the logistic estimators; a dask
+    X gets lazy results, block of rows by block of rows."""
+
+    def _by_blocks(self, X: Any, method: str) -> Any:
+        """The dask array of ``method`` applied to each block of X's rows."""
+        check_is_fitted(self, "coef_")
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        X = X.rechunk({1: X.shape[1]})
+        one = getattr(self, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
+        fn = getattr(type(self), method)
+        return X.map_blocks(lambda block: fn(self, block), dtype=one.dtype,
+                            chunks=(X.chunks[0],) + one.shape[1:],
+                            drop_axis=None if one.ndim == 2 else 1,
+                            meta=np.empty((0,) + one.shape[1:], dtype=one.dtype))
+
+    def decision_function(self, X: Any) -> Any:
+        """Decision values ``X @ coef_.T + intercept_`` (raveled for two classes).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array gives a lazy dask array.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        if is_dask_array(X):
+            return self._by_blocks(X, "decision_function")
+        return super().decision_function(X)
+
+    def predict(self, X: Any) -> Any:
+        """Class labels (a dask X gives a lazy dask array).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        if is_dask_array(X):
+            return self._by_blocks(X, "predict")
+        return super().predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (the sigmoid for two classes, the softmax otherwise).
@@ -362,6 +408,8 @@ class _LogisticBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_array(X):
+            return self._by_blocks(X, "predict_proba")
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -377,6 +425,8 @@ class _LogisticBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         """
         from scipy.special import log_expit, logsumexp
 
+        if is_dask_array(X):
+            return self._by_blocks(X, "predict_log_proba")
         check_is_fitted(self, "coef_")
         d = self.decision_function(X)
         if d.ndim == 1:
