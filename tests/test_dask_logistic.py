@@ -16,6 +16,7 @@ from sklearn import linear_model as sk  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 
 from lkreg.linear_model import LogisticRegression  # noqa: E402
+from lkreg.linear_model._logistic import sklearn_penalty  # noqa: E402
 
 ROWS = (250, 1, 300, 349)  # irregular, a one-row block included
 
@@ -52,10 +53,11 @@ def test_binary_equals_the_in_memory_fit(client, penalty):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
     if penalty == "l1":
         assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0) and np.any(ours.coef_ == 0)
-    # the objective recomputed from the coefficients in NumPy
-    pen = ours.objective_ - 0.5 * log_loss_sum(X, y, ours.coef_, ours.intercept_,
-                                               ours.classes_, np.ones(len(y)))
-    assert pen >= 0
+    # the objective recomputed from the coefficients: the log-loss in NumPy, the penalty's value
+    pen = sklearn_penalty(penalty, None).value(ours.coef_.astype(np.float64))
+    expected = 0.5 * log_loss_sum(X, y, ours.coef_, ours.intercept_, ours.classes_,
+                                  np.ones(len(y))) + pen
+    assert ours.objective_ == pytest.approx(expected, rel=1e-10)
     assert ours.n_iter_[0] < 30
 
 
@@ -116,6 +118,8 @@ def test_bad_input_names_the_problem(client):
     Xn[7, 2] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         LogisticRegression().fit(dask_of(Xn, (30, 30)), y)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        LogisticRegression().fit(dX, dask_of(np.where(np.arange(60) == 9, np.nan, y), (30, 30)))
     with pytest.raises(ValueError, match="sample_weight"):
         LogisticRegression().fit(dX, y, sample_weight=-np.ones(60))
     with pytest.raises(ValueError, match="continuous"):

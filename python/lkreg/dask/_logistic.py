@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple
 
 import dask
+import dask.array as da
 import numpy as np
 
 from .._validation import is_dask_array
-from ._models import _as_dask, _float_dtype
+from ._models import _as_dask, _float_dtype, tree_sum
 
 
 def _labels_of(y_block: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -42,19 +43,6 @@ def _block_counts(y: np.ndarray, sw: Optional[np.ndarray], classes: np.ndarray) 
     return np.stack([np.bincount(labels, minlength=len(classes)).astype(np.float64),
                      np.bincount(labels, weights=w, minlength=len(classes)),
                      np.full(len(classes), float(np.sum(~(np.isfinite(w) & (w >= 0)))))])
-
-
-def _add(a: Any, b: Any) -> Any:
-    return a + b
-
-
-def _tree_sum(parts: List[Any]) -> Any:
-    """Pairs in order: the same sums on every run for a given chunking."""
-    while len(parts) > 1:
-        parts = [dask.delayed(_add, pure=True)(parts[i], parts[i + 1]) if i + 1 < len(parts)
-                 else parts[i] for i in range(0, len(parts), 2)]
-    (total,) = dask.compute(parts[0])
-    return total
 
 
 def _class_factor(class_weight: Any, classes: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -104,9 +92,9 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
         if sw.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
         sw = sw.rechunk({0: X.chunks[0]})
-    if y.dtype.kind == "f" and not bool(dask.compute(np.isfinite(y).all())[0]):
+    classes = np.unique(dask.compute(da.unique(y))[0])
+    if y.dtype.kind == "f" and not np.all(np.isfinite(classes)):  # NaN and inf are classes
         raise ValueError("Input y contains NaN or infinity.")
-    classes = np.unique(dask.compute(dask.array.unique(y))[0])
     if len(classes) < 2:
         raise ValueError("This solver needs samples of at least 2 classes in the data, but "
                          f"the data contains only one class: {classes[0]!r}")
@@ -115,7 +103,7 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
                          "classifier, which expects discrete classes on a regression target.")
     xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
     ws: List[Any] = [None] * len(xs) if sw is None else list(sw.to_delayed().ravel())
-    counts = _tree_sum([dask.delayed(_block_counts, pure=True)(yb, wb, classes)
+    counts = tree_sum([dask.delayed(_block_counts, pure=True)(yb, wb, classes)
                         for yb, wb in zip(ys, ws)])
     if counts[2, 0] > 0:
         raise ValueError("sample_weight must be finite and non-negative")
@@ -130,7 +118,7 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
         parts = [dask.delayed(_block_pass, pure=True)(xb, yb, wb, classes, factor, C, W, b, dW,
                                                       db, steps, derivatives)
                  for xb, yb, wb in zip(xs, ys, ws)]
-        stats = _tree_sum(parts)
+        stats = tree_sum(parts)
         if not np.isfinite(stats.loss[0]) or (derivatives and not np.all(np.isfinite(
                 stats.grad))):
             raise ValueError("Input X contains NaN or infinity.")
@@ -142,8 +130,7 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
     b0 = np.zeros(m) if warm is None else np.array(warm[1], dtype=np.float64)
     total = float(C * (counts[1] @ factor))
     d = penalty_description(penalty, m * p)
-    r = gram_newton(data_pass, K, p, total, fit_intercept, d, max_iter, tol, W0, b0,
-                    REMOTE_STEPS)
+    r = gram_newton(data_pass, total, fit_intercept, d, max_iter, tol, W0, b0, REMOTE_STEPS)
     fit = Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged)
     return fit, classes, dtype, m
 

@@ -80,7 +80,13 @@ def moments(X: "da.Array", Y: "da.Array", sample_weight: Optional["da.Array"]) -
     parts = [dask.delayed(block_moments, pure=True)(x, y, w) for x, y, w in zip(xs, ys, ws)]
     if not parts:
         raise ValueError("X has no rows")
-    while len(parts) > 1:  # pairs in order: the same sums on every run
+    return tree_sum(parts)
+
+
+def tree_sum(parts: List[Any]) -> Any:
+    """The sum of delayed per-block results by a fixed binary tree (pairs in order: the same
+    sums on every run for a given chunking), computed on the current scheduler."""
+    while len(parts) > 1:
         parts = [dask.delayed(_add, pure=True)(parts[i], parts[i + 1]) if i + 1 < len(parts)
                  else parts[i] for i in range(0, len(parts), 2)]
     (total,) = dask.compute(parts[0])
@@ -193,4 +199,5 @@ def sufficient_statistics(X: Any, y: Any, sample_weight: Any = None) -> Moments:
     return moments(X, y.reshape((X.shape[0], -1)), sw)
 
 
-__all__ = ["Moments", "block_moments", "moments", "prepare_dask", "sufficient_statistics"]
+__all__ = ["Moments", "block_moments", "moments", "prepare_dask", "sufficient_statistics",
+           "tree_sum"]

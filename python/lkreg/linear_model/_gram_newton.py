@@ -176,16 +176,17 @@ def _bb_pinv(hess_bb: np.ndarray) -> np.ndarray:
     return proj @ np.linalg.pinv(hess_bb + scale * (u @ u.T), hermitian=True) @ proj
 
 
-def gram_newton(data_pass: Pass, n_classes: int, n_features: int, total_weight: float,
-                fit_intercept: bool, d: _core.PenaltyParams, max_iter: int, tol: float,
-                W: np.ndarray, b: np.ndarray, steps: Sequence[float] = (1.0,)) -> GramNewtonResult:
+def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
+                d: _core.PenaltyParams, max_iter: int, tol: float, W: np.ndarray, b: np.ndarray,
+                steps: Sequence[float] = (1.0,)) -> GramNewtonResult:
     """Minimize sum_i c_i log-loss_i + penalty(W) by proximal Newton on the Gram form.
 
     ``data_pass`` computes the statistics (:func:`block_statistics` over all the rows); each
     outer step makes one pass at the candidate point with the loss at each of ``steps`` along
     the line to it (in memory just t = 1: a shorter step costs another pass there; remotely
     :data:`REMOTE_STEPS`), and the line search is Armijo's on the true objective. KKT violation
-    and ``tol`` as the C++ solver's (scaled by ``total_weight`` = sum_i c_i)."""
+    and ``tol`` as the C++ solver's (scaled by ``total_weight`` = sum_i c_i). W (m, p) and b
+    (m,) are the start; m = 1 for two classes."""
     m, p = W.shape
     fi = fit_intercept
     kind = _core.PenaltyKind
@@ -229,23 +230,22 @@ def gram_newton(data_pass: Pass, n_classes: int, n_features: int, total_weight: 
         db = (-(bb @ (stats.grad_b + stats.hess_wb.T @ dW.ravel())) if fi else np.zeros(m))
         W_new = w_new.reshape(m, p)
         slope = float(g.ravel() @ dW.ravel()) + float(stats.grad_b @ db) + pen(W_new) - pen(W)
+
+        def armijo(losses, ts):
+            """The first (t, objective) of ts that passes Armijo's test, or None."""
+            for loss, t in zip(losses, ts):
+                f_t = float(loss) + (pen(W_new) if t == 1.0 else pen(W + t * dW))
+                if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
+                    return t, f_t
+            return None
+
         cand = data_pass(W, b, dW, db, steps, True)
         n_passes += 1
-        accepted = None
-        for s, t in enumerate(steps):
-            f_t = float(cand.loss[s]) + (pen(W_new) if t == 1.0 else pen(W + t * dW))
-            if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
-                accepted = (t, f_t)
-                break
+        accepted = armijo(cand.loss, steps)
         if accepted is None:  # backtrack further, losses only
             more = tuple(0.5 ** i for i in range(len(steps), 40))
-            far = data_pass(W, b, dW, db, more, False)
+            accepted = armijo(data_pass(W, b, dW, db, more, False).loss, more)
             n_passes += 1
-            for s, t in enumerate(more):
-                f_t = float(far.loss[s]) + pen(W + t * dW)
-                if f_t <= f + 1e-4 * t * slope or (f_t < f and slope >= 0):
-                    accepted = (t, f_t)
-                    break
         if accepted is None:
             stalls += 1
             last *= 1e-3

@@ -323,8 +323,8 @@ def _gram_newton(pb: Problem, weight: np.ndarray, d: _core.PenaltyParams, max_it
     """Proximal Newton on the Gram form (``_gram_newton.gram_newton``) over the in-memory X."""
     from ._gram_newton import gram_newton, in_memory_pass
 
-    r = gram_newton(in_memory_pass(pb.X, pb.labels, weight, pb.n_classes), pb.n_classes,
-                    pb.X.shape[1], float(weight.sum()), pb.fit_intercept, d, max_iter, tol, W, b)
+    r = gram_newton(in_memory_pass(pb.X, pb.labels, weight, pb.n_classes), float(weight.sum()),
+                    pb.fit_intercept, d, max_iter, tol, W, b)
     return Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged)
 
 
