@@ -467,6 +467,57 @@ def test_newton_solvers_agree_with_the_cpp_solver(cancer, monkeypatch, penalty, 
     assert a.kkt_violation_ <= 1e-9
 
 
+def _digits5(monkeypatch):
+    """Five digit classes (odd: the L1 optimum has no shift freedom), every other pixel, with
+    the Gram form forced on and samples of weight 0."""
+    from sklearn.datasets import load_digits
+
+    from lkreg.linear_model import _logistic
+
+    X, y = load_digits(n_class=5, return_X_y=True)
+    X = np.asfortranarray(X[:, ::2] / 16.0)
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    sw[::9] = 0.0
+    monkeypatch.setattr(_logistic, "GRAM_MIN_SIZE", 1)
+    assert _logistic.uses_gram(_logistic.problem_of(X, y, 5, sw, None, np.arange(5), y, True))
+    return X, y, sw
+
+
+@pytest.mark.parametrize("penalty", ["l1", lkreg.ElasticNet(0.05, 0.3), lkreg.Lk(1.5, 0.2), "l2"])
+def test_multinomial_gram_form_agrees_with_the_cpp_solver(monkeypatch, penalty):
+    """The softmax on the Gram form (with its working set for non-smooth penalties) reaches
+    the C++ residual-form solver's objective and zeros, with class and sample weights."""
+    X, y, sw = _digits5(monkeypatch)
+    kw = dict(C=0.3, tol=1e-8, class_weight="balanced", max_iter=1000)
+    a = LogisticRegression(penalty, **kw).fit(X, y, sample_weight=sw)
+    b = LogisticRegression(penalty, **kw).fit(sp.csc_matrix(X), y, sample_weight=sw)
+    np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-9)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-5 * np.abs(b.coef_).max())
+    if penalty == "l1" or isinstance(penalty, lkreg.ElasticNet):
+        assert 0 < np.count_nonzero(a.coef_) < a.coef_.size
+        np.testing.assert_array_equal(a.coef_ == 0, b.coef_ == 0)
+    assert a.kkt_violation_ <= 1e-8
+
+
+@pytest.mark.parametrize("l1, l2", [(1.0, 0.0), (0.05, 0.3)])
+def test_multinomial_gram_form_without_intercept_meets_its_kkt_conditions(monkeypatch, l1, l2):
+    """Without an intercept (slow for the C++ solver), the NumPy gradient checks the optimum:
+    g + l1 sign(w) + 2 l2 w = 0 where w != 0, |g| <= l1 where w = 0."""
+    X, y, sw = _digits5(monkeypatch)
+    C = 0.3
+    m = LogisticRegression(lkreg.ElasticNet(l1, l2), C=C, fit_intercept=False, tol=1e-10,
+                           max_iter=1000).fit(X, y, sample_weight=sw)
+    gW, _ = _gradient(X, y, m, C, sw)
+    W = m.coef_
+    zero = W == 0
+    assert zero.any() and (~zero).any()
+    atol = 1e-8 * C * sw.sum()
+    assert np.all(np.abs(gW[zero]) <= l1 + atol)
+    np.testing.assert_allclose(gW[~zero] + l1 * np.sign(W[~zero]) + 2 * l2 * W[~zero], 0,
+                               atol=atol)
+    assert np.all(m.intercept_ == 0)
+
+
 from test_concurrency import _steps_inside, needs_gil  # noqa: E402
 
 

@@ -25,7 +25,7 @@ def _labels_of(y_block: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def _block_pass(X: np.ndarray, y: np.ndarray, sw: Optional[np.ndarray], classes: np.ndarray,
-                class_factor: np.ndarray, C: float, W, b, dW, db, steps, derivatives):
+                class_factor: np.ndarray, C: float, W, b, dW, db, steps, derivatives, columns):
     from ..linear_model._gram_newton import block_statistics
 
     labels = _labels_of(y, classes)
@@ -33,7 +33,7 @@ def _block_pass(X: np.ndarray, y: np.ndarray, sw: Optional[np.ndarray], classes:
     if sw is not None:
         c = c * np.asarray(sw, dtype=np.float64)
     return block_statistics(np.asarray(X), labels, c, len(classes), W, b, dW, db, steps,
-                            derivatives)
+                            derivatives, columns=columns)
 
 
 def _block_counts(y: np.ndarray, sw: Optional[np.ndarray], classes: np.ndarray) -> np.ndarray:
@@ -114,9 +114,9 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
     m = 1 if K == 2 else K
     estimator.n_features_in_ = p
 
-    def data_pass(W, b, dW, db, steps, derivatives):
+    def data_pass(W, b, dW, db, steps, derivatives, columns=None):
         parts = [dask.delayed(_block_pass, pure=True)(xb, yb, wb, classes, factor, C, W, b, dW,
-                                                      db, steps, derivatives)
+                                                      db, steps, derivatives, columns)
                  for xb, yb, wb in zip(xs, ys, ws)]
         stats = tree_sum(parts)
         if not np.isfinite(stats.loss[0]) or (derivatives and not np.all(np.isfinite(

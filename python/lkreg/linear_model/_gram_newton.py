@@ -31,6 +31,10 @@ SUB_BLOCK_BYTES = 1 << 24
 #: The step lengths a remote pass evaluates the loss at (a backtracking line search's, at once:
 #: a pass over a cluster's data costs far more than nine more losses per row).
 REMOTE_STEPS = tuple(0.5 ** i for i in range(10))
+#: A working set (non-smooth penalties) adds at least this many coefficients outside the
+#: support, the largest optimality violations, to it: few enough that the first steps stay
+#: cheap, enough that a support of a few hundred is reached in a few steps.
+WORKING_SET_MIN = 64
 
 
 @dataclass
@@ -44,10 +48,11 @@ class NewtonStatistics:
     loss: np.ndarray  # (n_steps,)
     grad: Optional[np.ndarray] = None  # (m, p)  X' R, R = c (P - Y)
     grad_b: Optional[np.ndarray] = None  # (m,)  sum of R
-    hess_ww: Optional[np.ndarray] = None  # (m p, m p) upper triangle of sum A_i (x) x_i x_i'
-    hess_wb: Optional[np.ndarray] = None  # (m p, m)
+    hess_ww: Optional[np.ndarray] = None  # (q, q) upper triangle of sum A_i (x) x_i x_i'
+    hess_wb: Optional[np.ndarray] = None  # (q, m); q = m p, or the working set's size
     hess_bb: Optional[np.ndarray] = None  # (m, m)
     residual: float = 0.0  # sum_i r_i' A_i^+ r_i
+    columns: Optional[np.ndarray] = None  # hess_* rows: these coefficients (None: all)
 
     def __add__(self, other: "NewtonStatistics") -> "NewtonStatistics":
         if self.grad is None:
@@ -55,7 +60,7 @@ class NewtonStatistics:
         return NewtonStatistics(self.loss + other.loss, self.grad + other.grad,
                                 self.grad_b + other.grad_b, self.hess_ww + other.hess_ww,
                                 self.hess_wb + other.hess_wb, self.hess_bb + other.hess_bb,
-                                self.residual + other.residual)
+                                self.residual + other.residual, self.columns)
 
 
 def _losses(eta0: np.ndarray, delta: Optional[np.ndarray], steps: Sequence[float],
@@ -77,27 +82,34 @@ def _losses(eta0: np.ndarray, delta: Optional[np.ndarray], steps: Sequence[float
 def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_classes: int,
                      W: np.ndarray, b: np.ndarray, dW: Optional[np.ndarray] = None,
                      db: Optional[np.ndarray] = None, steps: Sequence[float] = (1.0,),
-                     derivatives: bool = True,
-                     X32: Optional[np.ndarray] = None) -> NewtonStatistics:
+                     derivatives: bool = True, X32: Optional[np.ndarray] = None,
+                     columns: Optional[np.ndarray] = None) -> NewtonStatistics:
     """The statistics of the rows X (n, p) with labels in 0 .. n_classes - 1 and weights c
     (C folded in) at (W + t dW, b + t db) for each t in ``steps``; the derivatives at t = 1.
 
-    ``X32``, X as float32, saves its conversion when the caller keeps one. Everything is
-    summed in float64 except the Hessian's BLAS products, which run in float32 (half the
-    time): the model keeps the exact gradient, so the Newton fixed point is the true optimum.
+    ``columns`` (sorted indices k * p + j of coefficients) restricts the Hessian blocks
+    ``hess_ww`` and ``hess_wb`` to those coefficients (a working set: their cost falls with
+    its square); the gradient is always whole. ``X32``, X as float32, saves its conversion
+    when the caller keeps one. Everything is summed in float64 except the Hessian's BLAS
+    products, which run in float32 (half the time): the model keeps the exact gradient, so
+    the Newton fixed point is the true optimum.
     """
-    from scipy.linalg.blas import ssyrk
     from scipy.special import expit, softmax as _softmax
 
     n, p = X.shape
     softmax = n_classes > 2
     m = n_classes if softmax else 1
+    cols = np.arange(m * p) if columns is None else np.asarray(columns, dtype=np.intp)
+    col_class, col_feature = np.divmod(cols, p)
+    # the working set's positions of each class's coefficients, and their features
+    by_class = [np.flatnonzero(col_class == k) for k in range(m)]
     steps = tuple(float(t) for t in steps)
     total = NewtonStatistics(np.zeros(len(steps)))
     if derivatives:
+        q = len(cols)
         total = NewtonStatistics(np.zeros(len(steps)), np.zeros((m, p)), np.zeros(m),
-                                 np.zeros((m * p, m * p)), np.zeros((m * p, m)),
-                                 np.zeros((m, m)), 0.0)
+                                 np.zeros((q, q)), np.zeros((q, m)), np.zeros((m, m)), 0.0,
+                                 None if columns is None else cols)
     Wx = np.asarray(W, dtype=X.dtype).T
     dWx = None if dW is None else np.asarray(dW, dtype=X.dtype).T
     rows = max(256, SUB_BLOCK_BYTES // (4 * m * max(p, 1)))
@@ -113,22 +125,27 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
             continue
         eta = eta0 if delta is None else eta0 + delta
         Xs = (X32 if X32 is not None else X)[i:i + rows].astype(np.float32, copy=False)
+        # X's column of each working-set coefficient (all of X's columns for the sigmoid's
+        # whole set)
+        Xw = Xs if columns is None and not softmax else Xs[:, col_feature]
         if softmax:
             P = _softmax(eta, axis=1)
             R = c[:, None] * (P - eye[lab])
             Pm = (1.0 - m * CURVATURE_FLOOR) * P + CURVATURE_FLOOR
             # sum_i c_i (diag(p) - p p') (x) x_i x_i': K diagonal blocks minus one product of
-            # the rows sqrt(c_i) (p_i (x) x_i)
-            U = (np.sqrt(c)[:, None] * Pm).astype(np.float32)[:, :, None] * Xs[:, None, :]
-            total.hess_ww -= ssyrk(1.0, U.reshape(len(c), m * p), trans=1, lower=0)
+            # the rows sqrt(c_i) (p_i (x) x_i), restricted to the working set
+            sc = np.sqrt(c)[:, None] * Pm
+            U = sc.astype(np.float32)[:, col_class] * Xw
+            _add_gram(total.hess_ww, U, -1.0)
             del U
-            for k in range(m):
+            for k, at in enumerate(by_class):
+                if len(at) == 0:
+                    continue
                 s = np.sqrt(c * Pm[:, k]).astype(np.float32)
-                total.hess_ww[k * p:(k + 1) * p, k * p:(k + 1) * p] += ssyrk(
-                    1.0, Xs * s[:, None], trans=1, lower=0)
+                _add_gram(total.hess_ww, Xw[:, at] * s[:, None], 1.0, at)
                 Hk = (c * Pm[:, k])[:, None] * (eye[k] - Pm)  # c (p_k delta_kl - p_k p_l)
-                total.hess_wb[k * p:(k + 1) * p] += np.asarray(Xb.T @ Hk.astype(X.dtype),
-                                                               dtype=np.float64)
+                total.hess_wb[at] += np.asarray(Xb[:, col_feature[at]].T @ Hk.astype(X.dtype),
+                                                dtype=np.float64)
             cP = c[:, None] * Pm
             total.hess_bb += np.diag(cP.sum(axis=0)) - Pm.T @ cP
             total.residual += float(np.sum(R * (P - eye[lab]) / Pm))
@@ -137,9 +154,9 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
             r = c * (prob - (lab > 0))
             h = c * np.maximum(prob * (1.0 - prob), CURVATURE_FLOOR)
             R = r[:, None]
-            total.hess_ww += ssyrk(1.0, Xs * np.sqrt(h).astype(np.float32)[:, None], trans=1,
-                                   lower=0)
-            total.hess_wb[:, 0] += np.asarray(Xb.T @ h.astype(X.dtype), dtype=np.float64)
+            _add_gram(total.hess_ww, Xw * np.sqrt(h).astype(np.float32)[:, None], 1.0)
+            total.hess_wb[:, 0] += np.asarray(Xb[:, col_feature].T @ h.astype(X.dtype),
+                                              dtype=np.float64)
             total.hess_bb[0, 0] += float(h.sum())
             total.residual += float(np.sum(np.divide(r * r, h, out=np.zeros_like(r),
                                                      where=h > 0)))
@@ -148,7 +165,26 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
     return total
 
 
-#: A pass over the data: (W, b, dW, db, steps, derivatives) -> NewtonStatistics.
+def _add_gram(H: np.ndarray, A: np.ndarray, sign: float,
+              at: Optional[np.ndarray] = None) -> None:
+    """H[at, at] += sign * A' A in its upper triangle (A float32 (n, q), by one ssyrk). A
+    C-ordered A goes in as its transpose, which BLAS reads without the copy to Fortran order
+    that f2py would otherwise make."""
+    from scipy.linalg.blas import ssyrk
+
+    if A.shape[1] == 0:
+        return
+    if A.flags.f_contiguous:
+        G = ssyrk(1.0, A, trans=1, lower=0)
+    else:
+        G = ssyrk(1.0, np.ascontiguousarray(A).T, trans=0, lower=0)
+    if at is None:
+        H += sign * G
+    else:
+        H[np.ix_(at, at)] += sign * G
+
+
+#: A pass over the data: (W, b, dW, db, steps, derivatives, columns) -> NewtonStatistics.
 Pass = Callable[..., NewtonStatistics]
 
 
@@ -192,10 +228,36 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
     kind = _core.PenaltyKind
     gap_stopping = d.kind in (kind.L1, kind.ElasticNet)
 
+    # a convex penalty with a sticky zero (L1, elastic net) leaves most coefficients at 0: the
+    # model then needs the Hessian of a working set only. (Not L0 or Lk with k < 1: 0 is
+    # always stationary for them, so no violation ever shows which coefficient to free.)
+    sparse = not d.is_smooth and d.is_convex
+
     def pen(V):
         return float(_core.penalty_value(d, np.ascontiguousarray(V).ravel()))
 
-    stats = data_pass(W, b, None, None, (1.0,), True)
+    def working_set(W_next: np.ndarray, W: np.ndarray, g: np.ndarray) -> Optional[np.ndarray]:
+        """The coefficients whose Hessian the step after W_next gets: W_next's nonzeros and
+        as many again (at least WORKING_SET_MIN) of the largest optimality violations at W
+        (the gradient at W_next is not known before the pass that forms it: one step's lag,
+        which the full KKT check at every step makes safe); None where that is all of them."""
+        if not sparse:
+            return None
+        w_next = W_next.ravel()
+        support = w_next != 0
+        viol = _core.penalty_subdiff_distance(d, W.ravel(), g.ravel())
+        viol[support] = 0.0
+        n_extra = min(int(np.count_nonzero(viol)),
+                      max(int(np.count_nonzero(support)), WORKING_SET_MIN))
+        chosen = support.copy()
+        if n_extra:
+            chosen[np.argpartition(viol, viol.size - n_extra)[viol.size - n_extra:]] = True
+        return None if chosen.all() else np.flatnonzero(chosen)
+
+    # a cold sparse start forms no Hessian: its first step moves the intercepts only, and
+    # the pass at that step forms the working set's Hessian
+    stats = data_pass(W, b, None, None, (1.0,), True,
+                      np.flatnonzero(W.ravel()) if sparse else None)
     n_passes = 1
     f = float(stats.loss[0]) + pen(W)
     n_iter, last, stalls = 0, abs(f), 0
@@ -207,8 +269,9 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
                   float(np.max(np.abs(stats.grad_b))) if fi else 0.0) / total_weight
         if kkt <= tol or n_iter >= max_iter or stalls >= 3:
             break
+        cols = stats.columns  # the working set (None: every coefficient)
         H = np.triu(stats.hess_ww) + np.triu(stats.hess_ww, 1).T
-        gw = g.ravel()
+        gw = g.ravel() if cols is None else g.ravel()[cols]
         c0 = stats.residual
         if fi:
             bb = _bb_pinv(stats.hess_bb)
@@ -218,17 +281,21 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
             c0 -= float(stats.grad_b @ bb @ stats.grad_b)
         S = max(float(np.trace(stats.hess_bb)), np.finfo(float).tiny)
         G = np.ascontiguousarray(H / S)
-        w = W.ravel()
+        # the model over the working set; the coefficients outside it (all 0) stay
+        w = W.ravel() if cols is None else W.ravel()[cols]
         xty = G @ w - gw / S
         yty = max(c0 / S + 2 * float(w @ xty) - float(w @ G @ w), 0.0)
         w_new = w.copy()
         opts = _core.SolverOptions(d.scaled(1.0 / S), 100000, 1e-4,
                                    tol_abs=max(1e-3 * last / S, np.finfo(float).tiny),
                                    kkt_stopping=not gap_stopping)
-        _core.coordinate_descent_gram(opts, w_new, G, xty, yty)
-        dW = (w_new - w).reshape(m, p)
-        db = (-(bb @ (stats.grad_b + stats.hess_wb.T @ dW.ravel())) if fi else np.zeros(m))
-        W_new = w_new.reshape(m, p)
+        if len(w):
+            _core.coordinate_descent_gram(opts, w_new, G, xty, yty)
+        dw = w_new - w
+        db = (-(bb @ (stats.grad_b + stats.hess_wb.T @ dw)) if fi else np.zeros(m))
+        W_new = W.copy()
+        W_new.ravel()[slice(None) if cols is None else cols] = w_new
+        dW = W_new - W
         slope = float(g.ravel() @ dW.ravel()) + float(stats.grad_b @ db) + pen(W_new) - pen(W)
 
         def armijo(losses, ts):
@@ -239,7 +306,8 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
                     return t, f_t
             return None
 
-        cand = data_pass(W, b, dW, db, steps, True)
+        cols_next = working_set(W_new, W, g)
+        cand = data_pass(W, b, dW, db, steps, True, cols_next)
         n_passes += 1
         accepted = armijo(cand.loss, steps)
         if accepted is None:  # backtrack further, losses only
@@ -258,7 +326,7 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
             W, b, stats = W_new.copy(), b + db, cand
         else:
             W, b = W + t * dW, b + t * db
-            stats = data_pass(W, b, None, None, (1.0,), True)
+            stats = data_pass(W, b, None, None, (1.0,), True, cols_next)
             n_passes += 1
         f = f_t
         n_iter += 1
@@ -270,9 +338,9 @@ def in_memory_pass(X: np.ndarray, labels: np.ndarray, weight: np.ndarray,
     """The pass over an in-memory dense X (its float32 copy made once)."""
     X32 = X if X.dtype == np.float32 else np.asfortranarray(X, dtype=np.float32)
 
-    def data_pass(W, b, dW, db, steps, derivatives):
+    def data_pass(W, b, dW, db, steps, derivatives, columns=None):
         return block_statistics(X, labels, weight, n_classes, W, b, dW, db, steps,
-                                derivatives, X32)
+                                derivatives, X32, columns)
     return data_pass
 
 

@@ -6,10 +6,11 @@ runs the outer proximal Newton loop and its inner coordinate-descent solves in C
 penalty entering through its scalar prox). Binary problems with a smooth penalty whose Hessian
 is bounded (L2, Lk with k >= 2, none) on dense X with few features take
 truncated Newton steps instead (``_newton``: conjugate gradients on exact Hessian-vector
-products, preconditioned by a subsampled Hessian from one small BLAS call), and other binary
-problems with n_samples >> n_features on dense X proximal Newton on the Gram form
-(``_gram_newton``: the model's Gram matrix by one BLAS call, the engine's Gram variant inside;
-the same solver fits dask arrays, one distributed pass per step):
+products, preconditioned by a subsampled Hessian from one small BLAS call), and other
+problems, binary or multinomial, with n_samples >> n_features on dense X proximal Newton on
+the Gram form (``_gram_newton``: the model's Hessian by BLAS, over a working set of
+coefficients for non-smooth penalties, the engine's Gram variant inside; the same solver fits
+dask arrays, one distributed pass per step):
 both reach in a handful of passes over X what the coordinate-descent inner loop of the
 residual form needs many for.
 """
@@ -38,9 +39,12 @@ from ._data import _is_sparse
 NEWTON_MAX_FEATURES = 1000
 NEWTON_PRECONDITIONER_ROWS = 4000
 NEWTON_REFRESH_CG = 10
-# the Gram form (any penalty, binary, dense) from this many samples per feature and this size
+# the Gram form (any penalty, dense) from this many samples per feature and this size (samples
+# times coefficients; below it, e.g. on iris, the C++ solver's passes cost less than the Gram
+# form's Python steps), up to this many coefficients (the Hessian is their square, 32 MB)
 GRAM_MIN_SAMPLES_PER_FEATURE = 20
 GRAM_MIN_SIZE = 10**6
+GRAM_MAX_COEFFICIENTS = 2000
 
 
 def sklearn_penalty(penalty: Any, l1_ratio: Any) -> Optional[_penalties.Penalty]:
@@ -160,11 +164,14 @@ def uses_newton(pb: Problem, penalty: Optional[_penalties.Penalty]) -> bool:
 
 
 def uses_gram(pb: Problem) -> bool:
-    """Proximal Newton on the Gram form: binary, dense, n_samples >> n_features, and large
-    enough that forming X' D X by BLAS costs less than the coordinate-descent passes it saves."""
+    """Proximal Newton on the Gram form: dense, n_samples >> n_features, a Hessian of at most
+    GRAM_MAX_COEFFICIENTS squared, and large enough that forming X' A X by BLAS costs less than
+    the coordinate-descent passes it saves (n_samples times the number of coefficients)."""
     n, p = pb.X.shape
-    return (pb.n_classes == 2 and not _is_sparse(pb.X) and p <= NEWTON_MAX_FEATURES
-            and n >= GRAM_MIN_SAMPLES_PER_FEATURE * p and n * p >= GRAM_MIN_SIZE)
+    n_coef = pb.n_rows * p
+    return (not _is_sparse(pb.X) and p <= NEWTON_MAX_FEATURES
+            and n_coef <= GRAM_MAX_COEFFICIENTS
+            and n >= GRAM_MIN_SAMPLES_PER_FEATURE * p and n * n_coef >= GRAM_MIN_SIZE)
 
 
 def _line_search(loss, pen, eta: np.ndarray, delta: np.ndarray, w: np.ndarray,
