@@ -29,8 +29,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core
 from .. import penalties as _penalties
-from .._validation import (choice, flag, integer, is_dask_array, nonnegative, positive,
-                           unit_interval)
+from .._validation import (choice, flag, fraction, integer, is_dask_array, nonnegative,
+                           positive)
 from ._data import _is_sparse
 
 # truncated Newton (smooth binary problems, dense X) up to this many features (a (p+1)^2
@@ -66,7 +66,7 @@ def sklearn_penalty(penalty: Any, l1_ratio: Any) -> Optional[_penalties.Penalty]
         if l1_ratio is None:
             raise ValueError("l1_ratio must be a number in [0, 1] with penalty='elasticnet', "
                              "got None")
-        r = unit_interval(l1_ratio, "l1_ratio")
+        r = fraction(l1_ratio, "l1_ratio")
         return _penalties.ElasticNet(r, 0.5 * (1.0 - r))
     raise TypeError(f"penalty must be 'l1', 'l2', 'elasticnet', None or an lkreg penalty, got "
                     f"{type(penalty).__name__}")
