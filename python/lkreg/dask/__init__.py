@@ -12,6 +12,12 @@ arrives):
 - a penalty's ``value``: a lazy 0-d float64 array, the sum of per-block float64 values in the
   graph's fixed order (the same bits on every run for a given chunking, the in-memory value to
   float64 rounding);
+- ``GroupL2``'s ``value``, ``grad``, ``add_grad`` and ``prox`` (a number as step): with
+  ``axis=``, w is rechunked so that the axis lies whole in every block (the dask analogue of
+  one copy; results come chunked that way) and the results are the in-memory ones bit for bit;
+  with ``groups=``, the group sums of squares are per-block partial sums added in a fixed order
+  (bit for bit when every group lies inside one block, to float64 rounding otherwise), then
+  every block is scaled by its groups' factors;
 - ``Lasso``, ``ElasticNet``, ``Ridge`` and ``PenalizedRegression`` (lkreg.linear_model) fit a
   tall dask X and y from one distributed pass of sufficient statistics (X'X, X'y, column sums,
   sum of y^2, weights) and then the in-memory Gram solver;
@@ -23,8 +29,8 @@ arrives):
 
 This module adds :func:`dropout_mask` (a mask as a chunked dask array) and
 :func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays are
-immutable); ``GroupL2`` does not take dask arrays (its groups may span blocks). Not there
-yet: ``regularization_path`` on dask arrays, and packed dropout masks as dask arrays.
+immutable). Not there yet: ``regularization_path`` on dask arrays, and packed dropout masks as
+dask arrays.
 
 Workers use one lkreg thread each by default: dask's nanny starts worker processes with
 ``OMP_NUM_THREADS=1``, which lkreg reads (``LKREG_NUM_THREADS`` overrides it); in-process

@@ -83,13 +83,18 @@ def moments(X: "da.Array", Y: "da.Array", sample_weight: Optional["da.Array"]) -
     return tree_sum(parts)
 
 
-def tree_sum(parts: List[Any]) -> Any:
+def tree_add(parts: List[Any]) -> Any:
     """The sum of delayed per-block results by a fixed binary tree (pairs in order: the same
-    sums on every run for a given chunking), computed on the current scheduler."""
+    sums on every run for a given chunking), still delayed."""
     while len(parts) > 1:
         parts = [dask.delayed(_add, pure=True)(parts[i], parts[i + 1]) if i + 1 < len(parts)
                  else parts[i] for i in range(0, len(parts), 2)]
-    (total,) = dask.compute(parts[0])
+    return parts[0]
+
+
+def tree_sum(parts: List[Any]) -> Any:
+    """:func:`tree_add`, computed on the current scheduler."""
+    (total,) = dask.compute(tree_add(parts))
     return total
 
 
@@ -200,4 +205,4 @@ def sufficient_statistics(X: Any, y: Any, sample_weight: Any = None) -> Moments:
 
 
 __all__ = ["Moments", "block_moments", "moments", "prepare_dask", "sufficient_statistics",
-           "tree_sum"]
+           "tree_add", "tree_sum"]
