@@ -20,7 +20,9 @@ arrives):
   every block is scaled by its groups' factors;
 - ``Lasso``, ``ElasticNet``, ``Ridge`` and ``PenalizedRegression`` (lkreg.linear_model) fit a
   tall dask X and y from one distributed pass of sufficient statistics (X'X, X'y, column sums,
-  sum of y^2, weights) and then the in-memory Gram solver;
+  sum of y^2, weights) and then the in-memory Gram solver; ``regularization_path`` does the
+  same for the whole path (one pass, then every strength in memory, warm-started; not
+  ``loss="log"``, a NotImplementedError);
 - ``LogisticRegression`` (binary and multinomial, any element-wise penalty) fits a tall dask X
   by proximal Newton on the Gram form, one distributed pass per outer step (the losses along
   the line search, the gradient and the Hessian blocks from every row block), the inner
@@ -29,8 +31,8 @@ arrives):
 
 This module adds :func:`dropout_mask` (a mask as a chunked dask array) and
 :func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays are
-immutable). Not there yet: ``regularization_path`` on dask arrays, and packed dropout masks as
-dask arrays.
+immutable). Not there yet: packed dropout masks as dask arrays, and
+``regularization_path(loss="log")`` on dask arrays.
 
 Workers use one lkreg thread each by default: dask's nanny starts worker processes with
 ``OMP_NUM_THREADS=1``, which lkreg reads (``LKREG_NUM_THREADS`` overrides it); in-process

@@ -119,7 +119,8 @@ def _float_dtype(X: "da.Array") -> np.dtype:
 
 def prepare_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_intercept: bool,
                  multi_output: bool = True, reset: bool = True) -> Any:
-    """lkreg.linear_model's ``prepare`` for dask input: checks, then the statistics' pass."""
+    """lkreg.linear_model's ``prepare`` for dask input: checks, then the statistics' pass
+    (``estimator`` None: nothing to set ``n_features_in_`` on)."""
     from ..linear_model._data import Data, gram_from_moments
 
     if not is_dask_array(X):
@@ -148,7 +149,9 @@ def prepare_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_interce
             sw = _as_dask(sample_weight, X.chunks[0], "sample_weight")
             if sw.shape != (n,):
                 raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-    if reset:
+    if estimator is None:  # regularization_path: no estimator to record n_features_in_ on
+        pass
+    elif reset:
         estimator.n_features_in_ = p
     elif getattr(estimator, "n_features_in_", p) != p:
         raise ValueError(f"X has {p} features, but {type(estimator).__name__} is expecting "
