@@ -105,6 +105,43 @@ def test_dropout_bit_for_bit(data, p, seed, stream, offset):
     same(lkreg.dropout_backward(dx, mask0, p), lkreg.dropout_backward(x, mask0, p))
 
 
+@st.composite
+def byte_chunks(draw, n_bytes):
+    cuts = sorted(draw(st.lists(st.integers(1, max(n_bytes - 1, 1)), max_size=4, unique=True)))
+    edges = [0] + [c for c in cuts if 0 < c < n_bytes] + [n_bytes]
+    return tuple(b - a for a, b in zip(edges, edges[1:])) or (0,)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 3000), st.sampled_from([0.0, 0.1, 0.5, 0.9]), st.integers(0, 2**64 - 1),
+       st.integers(0, 2**64 - 1), st.integers(0, 2**40), st.data())
+def test_packed_dropout_mask_byte_for_byte(size, p, seed, stream, offset, data):
+    # blocks of bytes, each drawn from its first element 8 * start: the in-memory bytes
+    kw = dict(seed=seed, stream=stream, offset=offset)
+    expected = lkreg.dropout_mask(size, p, packed=True, **kw)
+    chunks = data.draw(byte_chunks(len(expected)))
+    lazy = lkreg.dask.dropout_mask(size, p, packed=True, chunks=(chunks,), **kw)
+    assert isinstance(lazy, da.Array) and lazy.dtype == np.uint8 and lazy.chunks == (chunks,)
+    np.testing.assert_array_equal(compute(lazy), expected)
+    # dropout_backward takes the packed mask with a dask grad, as in memory
+    x = np.linspace(-1, 1, size).reshape((size // 4, 4) if size % 4 == 0 else (size,))
+    dx = da.from_array(x, chunks=3)
+    want = lkreg.dropout_backward(x, expected, p)
+    same(lkreg.dropout_backward(dx, lazy, p), want)
+    same(lkreg.dropout_backward(dx, expected, p), want)
+
+
+def test_packed_dropout_mask_shapes_and_auto_chunks():
+    expected = lkreg.dropout_mask((300, 7), 0.3, seed=2, packed=True)  # 2100 bits: 263 bytes
+    lazy = lkreg.dask.dropout_mask((300, 7), 0.3, seed=2, packed=True)
+    assert lazy.shape == (263,)
+    np.testing.assert_array_equal(compute(lazy), expected)
+    with pytest.raises(TypeError, match="packed must be a bool"):
+        lkreg.dask.dropout_mask(10, 0.5, seed=1, packed=1)
+    with pytest.raises(ValueError, match="packed uint8 bytes"):
+        lkreg.dropout_backward(da.ones(20, chunks=6), np.zeros(2, np.uint8), 0.5)
+
+
 @pytest.mark.parametrize("chunks", [(6000, 70), (1000, 7), (2500, 33), (6000, 1)])
 def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads, simd_level):
     # blocks larger than the kernels' parallel threshold whose runs (rows split along the last

@@ -135,13 +135,17 @@ def alpha_dropout(x: Any, p: float, seed: int, stream: int, offset: int) -> "da.
 
 
 def dropout_mask(shape: Any, p: float, seed: int, stream: int, offset: int,
-                 chunks: Any = "auto") -> "da.Array":
-    """The dropout mask of an array of ``shape`` as a bool dask array chunked by ``chunks``."""
+                 chunks: Any = "auto", packed: bool = False) -> "da.Array":
+    """The dropout mask of an array of ``shape`` as a bool dask array chunked by ``chunks``;
+    ``packed``: its ``ceil(size / 8)`` bytes as a uint8 dask array chunked by ``chunks`` bytes."""
     from .._dropout import _draw_args, _probability, _shape
 
     dims = _shape(shape)
     p = _probability(p)
-    seed, stream, offset = _draw_args(seed, stream, offset, math.prod(dims))
+    size = math.prod(dims)
+    seed, stream, offset = _draw_args(seed, stream, offset, size)
+    if packed:
+        return _packed_mask(size, p, seed, stream, offset, chunks)
     chunks = da.core.normalize_chunks(chunks, dims, dtype=np.bool_)
 
     def block(block_info: Any = None) -> np.ndarray:
@@ -154,16 +158,44 @@ def dropout_mask(shape: Any, p: float, seed: int, stream: int, offset: int,
                          meta=np.empty((0,) * len(dims), np.bool_))
 
 
+def _packed_mask(size: int, p: float, seed: int, stream: int, offset: int,
+                 chunks: Any) -> "da.Array":
+    # Byte k holds elements 8k .. 8k + 7, so a block of bytes [lo, hi) is the flat mask of
+    # elements [8 lo, min(8 hi, size)) packed, drawn from its own start; its last byte is
+    # partial (zero bits) only at the end of the array, as in memory.
+    chunks = da.core.normalize_chunks(chunks, (-(-size // 8),), dtype=np.uint8)
+
+    def block(block_info: Any = None) -> np.ndarray:
+        lo, hi = block_info[None]["array-location"][0]
+        n = min(8 * hi, size) - 8 * lo
+        return _core.dropout_mask(n, p, seed, stream, offset + 8 * lo, True)
+
+    return da.map_blocks(block, chunks=chunks, dtype=np.uint8, meta=np.empty(0, np.uint8))
+
+
+def _unpacked(mask: "da.Array", shape: Any) -> "da.Array":
+    """A packed mask (uint8, ``ceil(size / 8)`` bytes) as the bool mask of ``shape``."""
+    size = math.prod(shape)
+    bits = mask.map_blocks(lambda b: np.unpackbits(b, bitorder="little").view(np.bool_),
+                           chunks=(tuple(8 * c for c in mask.chunks[0]),), dtype=np.bool_,
+                           meta=np.empty(0, np.bool_))
+    return bits[:size].reshape(shape)
+
+
 def dropout_backward(grad: Any, mask: Any, p: float) -> "da.Array":
     from .._dropout import _probability
 
     grad = check_array(grad, "grad")
     p = _probability(p)
     if not is_dask_array(mask):
-        mask = da.from_array(np.asarray(mask), chunks=grad.chunks)
+        mask = np.asarray(mask)
+        mask = da.from_array(mask, chunks=grad.chunks if mask.shape == grad.shape else "auto")
+    if mask.dtype == np.uint8 and mask.shape == (-(-grad.size // 8),):  # packed
+        mask = _unpacked(mask, grad.shape)
     if mask.dtype != np.bool_ or mask.shape != grad.shape:
         raise ValueError(f"with a dask grad, mask must be a bool array of grad's shape "
-                         f"{grad.shape} (not packed), got dtype {mask.dtype} and shape {mask.shape}")
+                         f"{grad.shape} or its ceil(grad.size / 8) packed uint8 bytes, got "
+                         f"dtype {mask.dtype} and shape {mask.shape}")
     return elementwise(lambda g, m: _core.dropout_backward(
         as_input(g, "grad"), np.asarray(m, order="C"), p, None), grad, mask)
 
