@@ -138,10 +138,7 @@ def main(argv=None):
               f"{out['peak_rss_client_MB_after_streamed_fit']:.0f} MB; workers' peak after the "
               f"setup pass alone {out['peak_rss_workers_MB_after_setup']} MB", flush=True)
         if args.streamed_only:
-            if args.json:
-                with open(args.json, "w") as f:
-                    json.dump(out, f, indent=1)
-            return 0
+            return save(out, args.json)
 
         # 2. persisted in the workers' memory: lkreg and dask-ml on the same blocks
         X, y = client.persist([X, y])
@@ -207,8 +204,12 @@ def main(argv=None):
     print(f"lkreg in memory: {out['lkreg_memory_s']:.2f} s, objective "
           f"{out['memory_objective']:.10g}; dask fit's relative difference "
           f"{out['objective_rel_diff_vs_memory']:.2e}", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
+    return save(out, args.json)
+
+
+def save(out, path):
+    if path:
+        with open(path, "w") as f:
             json.dump(out, f, indent=1)
     return 0
 
