@@ -1,13 +1,16 @@
 """lkreg on Dask against dask-ml, side by side in one run (not part of the test suite).
 
-    python benchmarks/bench_dask.py [--rows 4000000] [--chunk 200000] [--json FILE]
+    python benchmarks/bench_dask.py [--rows 4000000] [--chunk 200000] [--streamed-only]
+                                    [--json FILE]
 
 A tall float32 dask array X (rows x 100, chunks of ``--chunk`` rows) and y = X beta + noise,
 generated on the workers of a LocalCluster with 2 worker processes of 1 thread each:
 
 1. lkreg Lasso at alpha = 0.01 * alpha_max on X streamed from its generating graph (never held
    in memory): time, and the peak RSS of every process (the workers; this one, which holds
-   the client, the scheduler and the nannies).
+   the client, the scheduler and the nannies), also after the setup pass that finds alpha
+   (lkreg's ``sufficient_statistics``), so a peak can be told apart from the fit's.
+   ``--streamed-only`` stops here.
 2. The same fit on X persisted in the workers' memory, and dask-ml's
    ``LinearRegression(penalty="l1")`` on the same persisted X (its objective is
    ``||y - X w - b||^2 + ||(w, b)||_1 / C``, so C = 1 / (2 n alpha); it also penalizes its
@@ -84,6 +87,8 @@ def main(argv=None):
     ap.add_argument("--worker-saturation", type=float, default=None,
                     help="dask's distributed.scheduler.worker-saturation (its default 1.1 keeps "
                          "2 blocks in flight per 1-thread worker; 1.0 keeps 1: less memory)")
+    ap.add_argument("--streamed-only", action="store_true",
+                    help="stop after the streamed fit and its peak memory (part 1)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
 
@@ -93,6 +98,7 @@ def main(argv=None):
     from dask.core import flatten
 
     import lkreg
+    from lkreg.dask import sufficient_statistics
     from lkreg.linear_model import Lasso
 
     n, p = args.rows, args.cols
@@ -111,14 +117,14 @@ def main(argv=None):
             distributed.Client(cluster) as client:
         out["rss_workers_MB_idle"] = sorted(client.run(peak_rss_mb).values())
         X, y = make_data(da, n, p, args.chunk)
-        # alpha_max = max |X_c' y_c| / n (setup, not timed), from dask expressions whose keys
-        # differ from the fit's, so the fit below cannot reuse a result still in the scheduler
-        x_sum, y_sum, xty = dask.compute(X.sum(axis=0, dtype=np.float64),
-                                         y.sum(dtype=np.float64),
-                                         (X.T @ y).astype(np.float64))  # no float64 copy
-        alpha = 0.01 * float(np.max(np.abs(xty - y_sum * x_sum / n)) / n)
+        # alpha_max = max |X_c' y_c| / n (setup, not timed) from lkreg's own pass of sufficient
+        # statistics: dask's float32 X.T @ y graph here took a worker to 433 MB, above the fit's
+        # own peak (the results are released before the fit, which recomputes them)
+        m = sufficient_statistics(X, y)
+        alpha = 0.01 * float(np.max(np.abs(m.xty[0] - m.y_sum[0] * m.x_sum / n)) / n)
         out["alpha"] = alpha
         settle(client, 0)
+        out["peak_rss_workers_MB_after_setup"] = sorted(client.run(peak_rss_mb).values())
 
         # 1. streamed: the array exists only block by block
         t0 = time.perf_counter()
@@ -129,7 +135,10 @@ def main(argv=None):
         print(f"lkreg Lasso, X streamed: {out['lkreg_streamed_s']:.2f} s; peak RSS workers "
               f"{out['peak_rss_workers_MB']} MB (idle after start-up: "
               f"{out['rss_workers_MB_idle']} MB); this process (client, scheduler, nannies) "
-              f"{out['peak_rss_client_MB_after_streamed_fit']:.0f} MB", flush=True)
+              f"{out['peak_rss_client_MB_after_streamed_fit']:.0f} MB; workers' peak after the "
+              f"setup pass alone {out['peak_rss_workers_MB_after_setup']} MB", flush=True)
+        if args.streamed_only:
+            return save(out, args.json)
 
         # 2. persisted in the workers' memory: lkreg and dask-ml on the same blocks
         X, y = client.persist([X, y])
@@ -195,8 +204,12 @@ def main(argv=None):
     print(f"lkreg in memory: {out['lkreg_memory_s']:.2f} s, objective "
           f"{out['memory_objective']:.10g}; dask fit's relative difference "
           f"{out['objective_rel_diff_vs_memory']:.2e}", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
+    return save(out, args.json)
+
+
+def save(out, path):
+    if path:
+        with open(path, "w") as f:
             json.dump(out, f, indent=1)
     return 0
 

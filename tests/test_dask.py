@@ -105,6 +105,43 @@ def test_dropout_bit_for_bit(data, p, seed, stream, offset):
     same(lkreg.dropout_backward(dx, mask0, p), lkreg.dropout_backward(x, mask0, p))
 
 
+@st.composite
+def byte_chunks(draw, n_bytes):
+    cuts = sorted(draw(st.lists(st.integers(1, max(n_bytes - 1, 1)), max_size=4, unique=True)))
+    edges = [0] + [c for c in cuts if 0 < c < n_bytes] + [n_bytes]
+    return tuple(b - a for a, b in zip(edges, edges[1:])) or (0,)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 3000), st.sampled_from([0.0, 0.1, 0.5, 0.9]), st.integers(0, 2**64 - 1),
+       st.integers(0, 2**64 - 1), st.integers(0, 2**40), st.data())
+def test_packed_dropout_mask_byte_for_byte(size, p, seed, stream, offset, data):
+    # blocks of bytes, each drawn from its first element 8 * start: the in-memory bytes
+    kw = dict(seed=seed, stream=stream, offset=offset)
+    expected = lkreg.dropout_mask(size, p, packed=True, **kw)
+    chunks = data.draw(byte_chunks(len(expected)))
+    lazy = lkreg.dask.dropout_mask(size, p, packed=True, chunks=(chunks,), **kw)
+    assert isinstance(lazy, da.Array) and lazy.dtype == np.uint8 and lazy.chunks == (chunks,)
+    np.testing.assert_array_equal(compute(lazy), expected)
+    # dropout_backward takes the packed mask with a dask grad, as in memory
+    x = np.linspace(-1, 1, size).reshape((size // 4, 4) if size % 4 == 0 else (size,))
+    dx = da.from_array(x, chunks=3)
+    want = lkreg.dropout_backward(x, expected, p)
+    same(lkreg.dropout_backward(dx, lazy, p), want)
+    same(lkreg.dropout_backward(dx, expected, p), want)
+
+
+def test_packed_dropout_mask_shapes_and_auto_chunks():
+    expected = lkreg.dropout_mask((300, 7), 0.3, seed=2, packed=True)  # 2100 bits: 263 bytes
+    lazy = lkreg.dask.dropout_mask((300, 7), 0.3, seed=2, packed=True)
+    assert lazy.shape == (263,)
+    np.testing.assert_array_equal(compute(lazy), expected)
+    with pytest.raises(TypeError, match="packed must be a bool"):
+        lkreg.dask.dropout_mask(10, 0.5, seed=1, packed=1)
+    with pytest.raises(ValueError, match="packed uint8 bytes"):
+        lkreg.dropout_backward(da.ones(20, chunks=6), np.zeros(2, np.uint8), 0.5)
+
+
 @pytest.mark.parametrize("chunks", [(6000, 70), (1000, 7), (2500, 33), (6000, 1)])
 def test_dropout_blocks_of_many_rows_in_parallel(chunks, restore_threads, simd_level):
     # blocks larger than the kernels' parallel threshold whose runs (rows split along the last
@@ -176,6 +213,87 @@ def test_penalty_value_matches_numpy_on_a_large_chunked_array():
         0.5 * (w**2).mean(), rel=1e-13)
 
 
+# ---- GroupL2 -----------------------------------------------------------------------------------
+
+def group_cases(x, dx, lam, reduction, ids):
+    """GroupL2 along every axis of x, and by the ids given."""
+    pens = [lkreg.GroupL2(lam, axis=a, reduction=reduction) for a in range(-x.ndim, x.ndim)]
+    return pens + [lkreg.GroupL2(lam, groups=ids, reduction=reduction)]
+
+
+@settings(max_examples=40)
+@given(chunked(), st.floats(0, 2), st.sampled_from(["sum", "mean"]), st.floats(0, 3),
+       st.integers(0, 2**16))
+def test_group_l2_along_an_axis_bit_for_bit(data, lam, reduction, step, seed):
+    # the axis is rechunked whole into every block: every group is summed as in memory
+    x, dx = data
+    g = np.random.default_rng(seed).standard_normal(x.shape).astype(x.dtype)
+    for a in range(-x.ndim, x.ndim):
+        pen = lkreg.GroupL2(lam, axis=a, reduction=reduction)
+        same(pen.grad(dx), pen.grad(x))
+        same(pen.prox(dx, step), pen.prox(x, step))
+        same(pen.add_grad(dx, g), pen.add_grad(x, g.copy()))
+        same(pen.add_grad(dx, da.from_array(g, chunks=3)), pen.add_grad(x, g.copy()))
+        value, grad = pen.value_and_grad(dx)
+        same(grad, pen.grad(x))
+        got = compute(value)
+        assert got == pytest.approx(pen.value(x), rel=1e-13, abs=1e-300)
+        assert bits(compute(pen.value(dx))) == bits(got)  # the same bits on every run
+
+
+@settings(max_examples=40)
+@given(chunked(), st.floats(0, 2), st.sampled_from(["sum", "mean"]), st.floats(0, 3),
+       st.integers(0, 2**16), st.integers(1, 6))
+def test_group_l2_by_ids(data, lam, reduction, step, seed, n_ids):
+    # a group spanning blocks has its sum of squares added in another order: the in-memory
+    # result to the rounding of the factor, the same bits on every run
+    x, dx = data
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, n_ids, x.shape) * 3  # ids renumbered, some unused
+    pen = lkreg.GroupL2(lam, groups=ids.ravel(), reduction=reduction)
+    tol = dict(rtol=4 * np.finfo(x.dtype).eps, atol=0)
+    for lazy, expected in ((pen.grad(dx), pen.grad(x)), (pen.prox(dx, step), pen.prox(x, step)),
+                           (pen.add_grad(dx, x), pen.add_grad(x, x.copy()))):
+        assert isinstance(lazy, da.Array) and lazy.chunks == dx.chunks
+        got = compute(lazy)
+        assert got.dtype == x.dtype
+        np.testing.assert_allclose(got, expected, **tol)
+        np.testing.assert_array_equal(bits(compute(lazy)), bits(got))
+    assert compute(pen.value(dx)) == pytest.approx(pen.value(x), rel=1e-13, abs=1e-300)
+
+
+@settings(max_examples=40)
+@given(chunked(), st.floats(0, 2), st.floats(0, 3), st.integers(0, 2**16))
+def test_group_l2_ids_inside_blocks_bit_for_bit(data, lam, step, seed):
+    # every group inside one block (several per block): the in-memory sums exactly
+    x, dx = data
+    block = np.zeros(x.shape, np.int64)
+    for axis, sizes in enumerate(dx.chunks):
+        index = np.repeat(np.arange(len(sizes)), sizes).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+        block = block * len(sizes) + index
+    ids = block * 2 + np.random.default_rng(seed).integers(0, 2, x.shape)
+    pen = lkreg.GroupL2(lam, groups=ids)
+    same(pen.grad(dx), pen.grad(x))
+    same(pen.prox(dx, step), pen.prox(x, step))
+    assert bits(compute(pen.value(dx))) == bits(np.float64(pen.value(x)))
+
+
+def test_group_l2_bad_dask_input_names_the_argument():
+    dw = da.ones((4, 3), chunks=2)
+    with pytest.raises(ValueError, match="axis 2 is out of bounds"):
+        lkreg.GroupL2(1.0, axis=2).grad(dw)
+    with pytest.raises(ValueError, match="5 group ids for 12 elements"):
+        lkreg.GroupL2(1.0, groups=[0, 1, 0, 1, 2]).value(dw)
+    with pytest.raises(NotImplementedError, match="step"):
+        lkreg.GroupL2(1.0, axis=0).prox(dw, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="out="):
+        lkreg.GroupL2(1.0, axis=0).grad(dw, out=np.empty((4, 3)))
+    with pytest.raises(ValueError, match="g must have w's shape"):
+        lkreg.GroupL2(1.0, axis=0).add_grad(dw, np.ones(3))
+    with pytest.raises(TypeError, match="w must be a float32 or float64"):
+        lkreg.GroupL2(1.0, axis=0).value(da.ones(3, dtype=np.int64, chunks=2))
+
+
 # ---- errors and laziness ---------------------------------------------------------------------
 
 def test_out_is_an_error_with_dask_input():
@@ -201,11 +319,9 @@ def test_bad_input_names_the_argument():
         lkreg.dropout(da.ones(3, chunks=2), 1.0, seed=1)
     with pytest.raises(ValueError, match="step"):
         lkreg.L1(1.0).prox(da.ones(3, chunks=2), np.ones(4))
-    with pytest.raises(TypeError, match="GroupL2"):
-        lkreg.GroupL2(1.0, axis=0).prox(da.ones((3, 2), chunks=2), 1.0)
     # functions without dask support say so instead of computing the array into memory
-    with pytest.raises(TypeError, match="w is a dask array"):
-        lkreg.GroupL2(1.0, axis=0).value(da.ones((3, 2), chunks=2))
+    with pytest.raises(TypeError, match="grad_at_zero is a dask array"):
+        lkreg.GroupL2(1.0, axis=0).alpha_max(da.ones((3, 2), chunks=2))
     with pytest.raises(TypeError, match="dask array"):
         lkreg.L1(1.0).alpha_max(da.ones(3, chunks=2))
 
@@ -225,7 +341,9 @@ def test_graphs_pickle():
 
     dx = da.from_array(np.linspace(-1, 1, 10), chunks=3)
     for lazy in (lkreg.soft_threshold(dx, 0.2), lkreg.dropout(dx, 0.5, seed=1),
-                 lkreg.L1(1.0).value(dx), lkreg.Lk(0.5, 1.0).prox(dx, 1.0)):
+                 lkreg.L1(1.0).value(dx), lkreg.Lk(0.5, 1.0).prox(dx, 1.0),
+                 lkreg.GroupL2(1.0, groups=np.arange(10) % 3).prox(dx, 0.5),
+                 lkreg.GroupL2(1.0, axis=0).value(dx.reshape(5, 2))):
         again = pickle.loads(cloudpickle.dumps(lazy))
         np.testing.assert_array_equal(compute(again), compute(lazy))
 

@@ -115,6 +115,56 @@ def test_penalized_regression_on_dask_equals_in_memory(client, penalty):
                                fitted.intercept_) + 1e-12
 
 
+@pytest.mark.parametrize("penalty", [None, lkreg.ElasticNet(0.5, 0.2), lkreg.Lk(0.5, 1.0),
+                                     lkreg.GroupL2(1.0, groups=[0, 0, 1, 1, 2, 2, 3])])
+@pytest.mark.parametrize("rows", [(250, 1, 300, 349), (900,), (97,) * 9 + (27,)])
+def test_regularization_path_on_dask_equals_in_memory(client, penalty, rows):
+    # one distributed pass of the statistics, then the in-memory Gram path over every alpha
+    X, y = problem()
+    dX, dy = chunked(X, y, rows)
+    kw = dict(n_alphas=8, eps=1e-2, tol=1e-10)
+    alphas, coefs, gaps = lm.regularization_path(dX, dy, penalty, **kw)
+    a0, c0, g0 = lm.regularization_path(X, y, penalty, precompute=True, **kw)
+    np.testing.assert_allclose(alphas, a0, rtol=1e-12)
+    np.testing.assert_allclose(coefs, c0, rtol=1e-8, atol=1e-10)
+    assert coefs.shape == (X.shape[1], 8) and gaps.shape == (8,)
+
+
+def test_regularization_path_on_dask_weights_targets_and_float32(client):
+    X, y = problem(targets=2)
+    sw = np.random.default_rng(2).uniform(0, 2, len(y))
+    dX, dy = chunked(X, y)
+    grid = [0.3, 0.1, 0.01]
+    for weights in (sw, da.from_array(sw, chunks=200)):
+        for fit_intercept in (True, False):
+            kw = dict(alphas=grid, fit_intercept=fit_intercept, tol=1e-10)
+            alphas, coefs, gaps = lm.regularization_path(dX, dy, sample_weight=weights, **kw)
+            a0, c0, _ = lm.regularization_path(X, y, sample_weight=sw, precompute=True, **kw)
+            np.testing.assert_array_equal(alphas, a0)
+            assert coefs.shape == (2, X.shape[1], 3) and gaps.shape == (2, 3)
+            np.testing.assert_allclose(coefs, c0, rtol=1e-8, atol=1e-10)
+    X32, y32 = problem(dtype=np.float32)
+    _, coefs, _ = lm.regularization_path(*chunked(X32, y32), n_alphas=5, tol=1e-10)
+    _, c0, _ = lm.regularization_path(X32, y32, n_alphas=5, tol=1e-10, precompute=True)
+    np.testing.assert_allclose(coefs, c0, rtol=1e-4, atol=1e-5)  # float32 statistics summed
+    # in another order
+
+
+def test_regularization_path_on_dask_bad_input(client):
+    X, y = problem(n=50)
+    dX, dy = chunked(X, y, rows=25)
+    with pytest.raises(NotImplementedError, match="loss='log'"):
+        lm.regularization_path(dX, (y > 0).astype(int), loss="log")
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        lm.regularization_path(dX, y[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        lm.regularization_path(dX, dy, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="alphas must be"):
+        lm.regularization_path(dX, dy, alphas=[-1.0])
+    with pytest.raises(TypeError, match="X must be a dask array too"):
+        lm.regularization_path(X, dy)
+
+
 def test_cv_folds_run_on_the_cluster_with_joblibs_dask_backend(client):
     X, y = problem(n=400)
     with distributed.get_task_stream(client) as tasks:

@@ -8,7 +8,7 @@ Every method takes a float32 or float64 array of any shape (a strided one is cop
 C order) and computes in that precision, with float64 accumulation for values. ``out=`` and
 ``add_grad``'s ``g`` must be C-contiguous, writable and of ``w``'s dtype and shape; they may be
 ``w`` itself. A dask array ``w`` gives lazy dask results (``value`` a 0-d float64 dask array,
-``add_grad`` the sum as a new array) for the element-wise penalties: see :mod:`lkreg.dask`.
+``add_grad`` the sum as a new array), GroupL2's included: see :mod:`lkreg.dask`.
 """
 
 from __future__ import annotations
@@ -575,6 +575,13 @@ class GroupL2(Penalty):
     soft-thresholding ``w_g * max(0, 1 - step * lam / ||w_g||)``. Group sums of squares
     accumulate in float64.
 
+    A dask ``w`` gives lazy results (:mod:`lkreg.dask`). With ``axis``, ``w`` is first rechunked
+    so that the axis lies whole in every block (one shuffle if it is split along the axis; the
+    results are chunked that way) and ``grad``, ``add_grad`` and ``prox`` are the in-memory
+    results bit for bit. With ``groups``, the groups' sums of squares are per-block partial
+    sums added in a fixed order: bit for bit when every group lies inside one block, to
+    float64 rounding otherwise. ``prox`` then takes a number as ``step``, not an array.
+
     Examples
     --------
     Each row of a weight matrix is a group (say, the weights of one output unit):
@@ -652,39 +659,59 @@ class GroupL2(Penalty):
         there may be 2**60 empty ones): a scale of nothing, which checks ``out`` as usual."""
         return _core.scale(w, 1.0, out)
 
+    # The pieces below take ``size``, the number of elements of the whole w, so that lkreg.dask
+    # can apply them to blocks of a larger array with the whole array's reduction="mean".
+
+    def _value_of(self, norms: np.ndarray, size: int) -> float:
+        return float(self.lam * self._scale(size) * np.sum(norms))
+
     def value(self, w: Any) -> float:
+        if is_dask_array(w):  # a lazy 0-d float64 dask array (lkreg.dask)
+            return dask_backend().penalty_value(self, w)
         w = as_input(w, "w")
         if w.size == 0:
             return 0.0
-        norms = np.sqrt(self._group_sumsq(w))
-        return float(self.lam * self._scale(w.size) * np.sum(norms))
+        return self._value_of(np.sqrt(self._group_sumsq(w)), w.size)
 
     __call__ = value
 
-    def _grad_factor(self, w: np.ndarray, norms: np.ndarray) -> np.ndarray:
-        lam = self.lam * self._scale(w.size)
+    def _grad_factor(self, norms: np.ndarray, size: int) -> np.ndarray:
+        lam = self.lam * self._scale(size)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 for lam = 0: not used
             return np.where(norms > 0, lam / norms, 0.0)
 
+    def _prox_factor(self, norms: np.ndarray, tau: float) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(norms > 0, np.maximum(0.0, 1.0 - tau / norms), 0.0)
+
     def grad(self, w: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
+        if is_dask_array(w):
+            no_out_for_dask(out)
+            return dask_backend().penalty_grad(self, w)
         w = as_input(w, "w")
         if w.size == 0:
             return self._empty(w, out)
-        return scalar_if_0d(self._group_scale(w, self._grad_factor(w, np.sqrt(self._group_sumsq(w))), out), out)
+        factor = self._grad_factor(np.sqrt(self._group_sumsq(w)), w.size)
+        return scalar_if_0d(self._group_scale(w, factor, out), out)
 
     def value_and_grad(self, w: Any, out: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
+        if is_dask_array(w):  # two lazy results (lkreg.dask)
+            no_out_for_dask(out)
+            return dask_backend().penalty_value(self, w), dask_backend().penalty_grad(self, w)
         w = as_input(w, "w")
         if w.size == 0:
             return 0.0, self._empty(w, out)
         norms = np.sqrt(self._group_sumsq(w))
-        value = float(self.lam * self._scale(w.size) * np.sum(norms))
-        return value, scalar_if_0d(self._group_scale(w, self._grad_factor(w, norms), out), out)
+        grad = self._group_scale(w, self._grad_factor(norms, w.size), out)
+        return self._value_of(norms, w.size), scalar_if_0d(grad, out)
 
     def add_grad(self, w: Any, g: np.ndarray) -> np.ndarray:
+        if is_dask_array(w):  # dask arrays are immutable: the sum, as a new lazy array
+            return dask_backend().penalty_add_grad(self, w, g)
         w = as_input(w, "w")
         if w.size == 0:
             return self._empty(w, g)
-        factor = self._grad_factor(w, np.sqrt(self._group_sumsq(w)))
+        factor = self._grad_factor(np.sqrt(self._group_sumsq(w)), w.size)
         return self._group_scale(w, factor, g, accumulate=True)
 
     def _params(self) -> None:
@@ -707,10 +734,7 @@ class GroupL2(Penalty):
     def _prox(self, w: np.ndarray, step: float, out: Optional[np.ndarray]) -> np.ndarray:
         if w.size == 0:
             return self._empty(w, out)
-        tau = step * self.lam
-        norms = np.sqrt(self._group_sumsq(w))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(norms > 0, np.maximum(0.0, 1.0 - tau / norms), 0.0)
+        factor = self._prox_factor(np.sqrt(self._group_sumsq(w)), step * self.lam)
         return self._group_scale(w, factor, out)
 
     def _prox_steps(self, w: np.ndarray, step: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
@@ -765,7 +789,7 @@ class GroupL2(Penalty):
         lam = self.lam * self._scale(w.size)
         norms = np.sqrt(self._group_sumsq(w))
         gnorm = np.sqrt(self._group_sumsq(g))
-        moved = g.astype(np.float64) + self._group_scale(w, self._grad_factor(w, norms), None)
+        moved = g.astype(np.float64) + self._group_scale(w, self._grad_factor(norms, w.size), None)
         at_nonzero = np.sqrt(self._group_sumsq(moved))
         return np.where(norms > 0, at_nonzero, np.maximum(0.0, gnorm - lam))
 

@@ -83,13 +83,18 @@ def moments(X: "da.Array", Y: "da.Array", sample_weight: Optional["da.Array"]) -
     return tree_sum(parts)
 
 
-def tree_sum(parts: List[Any]) -> Any:
+def tree_add(parts: List[Any]) -> Any:
     """The sum of delayed per-block results by a fixed binary tree (pairs in order: the same
-    sums on every run for a given chunking), computed on the current scheduler."""
+    sums on every run for a given chunking), still delayed."""
     while len(parts) > 1:
         parts = [dask.delayed(_add, pure=True)(parts[i], parts[i + 1]) if i + 1 < len(parts)
                  else parts[i] for i in range(0, len(parts), 2)]
-    (total,) = dask.compute(parts[0])
+    return parts[0]
+
+
+def tree_sum(parts: List[Any]) -> Any:
+    """:func:`tree_add`, computed on the current scheduler."""
+    (total,) = dask.compute(tree_add(parts))
     return total
 
 
@@ -114,7 +119,8 @@ def _float_dtype(X: "da.Array") -> np.dtype:
 
 def prepare_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_intercept: bool,
                  multi_output: bool = True, reset: bool = True) -> Any:
-    """lkreg.linear_model's ``prepare`` for dask input: checks, then the statistics' pass."""
+    """lkreg.linear_model's ``prepare`` for dask input: checks, then the statistics' pass
+    (``estimator`` None: nothing to set ``n_features_in_`` on)."""
     from ..linear_model._data import Data, gram_from_moments
 
     if not is_dask_array(X):
@@ -143,7 +149,9 @@ def prepare_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_interce
             sw = _as_dask(sample_weight, X.chunks[0], "sample_weight")
             if sw.shape != (n,):
                 raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-    if reset:
+    if estimator is None:  # regularization_path: no estimator to record n_features_in_ on
+        pass
+    elif reset:
         estimator.n_features_in_ = p
     elif getattr(estimator, "n_features_in_", p) != p:
         raise ValueError(f"X has {p} features, but {type(estimator).__name__} is expecting "
@@ -200,4 +208,4 @@ def sufficient_statistics(X: Any, y: Any, sample_weight: Any = None) -> Moments:
 
 
 __all__ = ["Moments", "block_moments", "moments", "prepare_dask", "sufficient_statistics",
-           "tree_sum"]
+           "tree_add", "tree_sum"]

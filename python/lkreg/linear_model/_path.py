@@ -97,10 +97,15 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     warm-started from the previous one. ``penalty`` fixes the family: its ``lam`` (``l1`` for
     ElasticNet, the ``l2 / l1`` ratio kept) is replaced by each alpha.
 
+    A dask X (tall, chunked along the rows) and y give the path from one distributed pass of
+    sufficient statistics (as ``Lasso.fit`` on dask arrays, :mod:`lkreg.dask`), then the
+    in-memory Gram solver over all strengths (``precompute`` does not apply); ``loss="log"``
+    takes in-memory data only.
+
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+    y : array-like or dask array of shape (n_samples,) or (n_samples, n_targets)
     penalty : lkreg penalty, default None (L1)
     alphas : array-like, optional
         The strengths (sorted decreasing); None for the log grid.
@@ -152,6 +157,11 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     if choice(loss, "loss", ("squared", "log")) == "log":
         from ._logistic import logistic_path
 
+        if is_dask_array(X) or is_dask_array(y):
+            raise NotImplementedError(
+                "regularization_path(loss='log') takes in-memory X and y; with a dask X, use "
+                "loss='squared' or fit LogisticRegression(warm_start=True) along the grid")
+
         if flag(positive, "positive"):
             raise ValueError("positive=True is not supported with loss='log'")
         return logistic_path(X, y, penalty, alphas, n_alphas, eps, flag(fit_intercept,
@@ -160,9 +170,14 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
     fit_intercept = flag(fit_intercept, "fit_intercept")
     options = check_options(max_iter, tol, positive)
     grid, n, eps = _check_alphas(alphas, n_alphas, eps)
-    X, y = check_X_y(X, y, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
-                     order="F", multi_output=True, y_numeric=True)
-    data = layout(X, y, sample_weight, fit_intercept)
+    if is_dask_array(X) or is_dask_array(y):  # one distributed pass of the Gram statistics
+        from ..dask._models import prepare_dask
+
+        data = prepare_dask(None, X, y, sample_weight, fit_intercept)
+    else:
+        X, y = check_X_y(X, y, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
+                         order="F", multi_output=True, y_numeric=True)
+        data = layout(X, y, sample_weight, fit_intercept)
     gram = gram_of(data) if use_gram(precompute, data) else None
     if grid is None:
         engine_penalty(penalty, data, gram)
