@@ -5,10 +5,10 @@ sides of the parallel thresholds.
 docs/architecture.md, "The kernel contract": element-wise results are bit-identical for any thread count; reductions
 add fixed blocks in a fixed order, so values are too. Section 5: the dropout mask does not
 depend on threads or the SIMD level. cpp/src/parallel.hpp sets the thresholds: kernels go
-parallel from kParallelMinCompute = 2**12 elements (pow, Philox; Philox counts 4 elements per
-counter), kParallelMinStreaming = 2**15 (memory-bound kernels), and reductions add blocks of
-kReductionBlock = 2**14; chunks start at multiples of 64. SIZES has each threshold - 1 and + 1,
-3 blocks + 5 and one large size.
+parallel from kParallelMinCompute = 2**12 elements (pow), cpp/src/dropout.cpp's
+kMinParallelDraw = 2**13 (Philox; it counts 4 elements per counter), kParallelMinStreaming =
+2**15 (memory-bound kernels), and reductions add blocks of kReductionBlock = 2**14; chunks start
+at multiples of 64. SIZES has each threshold - 1 and + 1, 3 blocks + 5 and one large size.
 
 Across SIMD levels the table asserts identical bits only for the calls marked ``simd``:
 - PROMISED: the dropout family (mask, dropout, DropConnect, backward, alpha dropout, the layer,
@@ -55,11 +55,13 @@ from lkreg.optim import FTRL, SGD, Adagrad, Adam, AdamW, RMSprop
 
 from helpers import DTYPES, SIMD_LEVELS, random_weights
 
-COMPUTE_MIN, REDUCTION_BLOCK, STREAMING_MIN = 2**12, 2**14, 2**15
+COMPUTE_MIN, DRAW_MIN, REDUCTION_BLOCK, STREAMING_MIN = 2**12, 2**13, 2**14, 2**15
 LARGE = 2**20 + 3
 SIZES = [
     COMPUTE_MIN - 1,
     COMPUTE_MIN + 1,
+    DRAW_MIN - 1,
+    DRAW_MIN + 1,
     REDUCTION_BLOCK + 1,
     STREAMING_MIN - 1,
     STREAMING_MIN + 1,

@@ -12,8 +12,10 @@ namespace lkreg {
 namespace {
 
 // Philox is compute-bound (about 0.5 ns per element and core with AVX-512, 1 ns with AVX2):
-// worth a team well before the streaming kernels are.
-constexpr std::int64_t kMinParallelDraw = detail::kParallelMinCompute;
+// worth a team well before the streaming kernels are, but not at the pow kernels' 2**12: a
+// 2**12-element dropout (3.7 us with AVX2) measured 1.03-1.26x one thread's time on 2 threads
+// (the hand-off to a worker costs a microsecond or two), 2**13 0.92x and 2**14 0.87x.
+constexpr std::int64_t kMinParallelDraw = std::int64_t{1} << 13;
 
 detail::MaskSource mask_source(const DropoutStream& s, double p) {
   const std::uint64_t threshold = dropout_threshold(p);
