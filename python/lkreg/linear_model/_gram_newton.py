@@ -222,7 +222,8 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
     the line to it (in memory just t = 1: a shorter step costs another pass there; remotely
     :data:`REMOTE_STEPS`), and the line search is Armijo's on the true objective. KKT violation
     and ``tol`` as the C++ solver's (scaled by ``total_weight`` = sum_i c_i). W (m, p) and b
-    (m,) are the start; m = 1 for two classes."""
+    (m,) are the start; m = 1 for two classes. For L1 and elastic net each step's model covers
+    a working set (``working_set`` below), whose Hessian alone the passes form."""
     m, p = W.shape
     fi = fit_intercept
     kind = _core.PenaltyKind
