@@ -145,3 +145,37 @@ def test_predictions_on_dask_are_lazy_and_equal_to_memory(client):
                 np.allclose(got, expected, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="features"):
         model.predict(dask_of(X[:, :3], (40, 40, 70)))
+
+
+@pytest.mark.parametrize("penalty", [None, lkreg.ElasticNet(1.0, 0.5), lkreg.Lk(1.5, 1.0)])
+def test_log_path_equals_the_in_memory_path(client, penalty):
+    """regularization_path(loss="log") on dask: the same grid (alpha_max from one pass, so the
+    first L1 / elastic-net solution is all zeros) and the in-memory path's coefficients and
+    zeros at every strength, with sample weights."""
+    from lkreg.linear_model import regularization_path
+
+    X, y = binary()
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    kw = dict(penalty=penalty, loss="log", n_alphas=4, eps=1e-2, tol=1e-10, max_iter=200)
+    alphas, coefs, kkts = regularization_path(dask_of(X), dask_of(y), sample_weight=dask_of(sw),
+                                              **kw)
+    a0, c0, _ = regularization_path(X, y, sample_weight=sw, **kw)
+    np.testing.assert_allclose(alphas, a0, rtol=1e-10)
+    assert coefs.shape == c0.shape == (X.shape[1], 4) and np.all(kkts <= 1e-10)
+    np.testing.assert_allclose(coefs, c0, atol=1e-6 * np.abs(c0).max())
+    if penalty is None or isinstance(penalty, lkreg.ElasticNet):
+        assert not coefs[:, 0].any() and coefs[:, -1].any()
+        np.testing.assert_array_equal(coefs == 0, c0 == 0)
+
+
+def test_log_path_multinomial_on_dask(client):
+    """Three classes: the in-memory path's coefficients, on every strength."""
+    from lkreg.linear_model import regularization_path
+
+    X, y = load_iris(return_X_y=True)
+    kw = dict(loss="log", n_alphas=3, eps=1e-2, tol=1e-10, max_iter=200)
+    alphas, coefs, _ = regularization_path(dask_of(X, 50), dask_of(y, 50), **kw)
+    a0, c0, _ = regularization_path(X, y, **kw)
+    np.testing.assert_allclose(alphas, a0, rtol=1e-10)
+    assert coefs.shape == c0.shape == (3, 4, 3)
+    np.testing.assert_allclose(coefs, c0, atol=1e-5 * np.abs(c0).max())

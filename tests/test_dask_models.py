@@ -153,8 +153,6 @@ def test_regularization_path_on_dask_weights_targets_and_float32(client):
 def test_regularization_path_on_dask_bad_input(client):
     X, y = problem(n=50)
     dX, dy = chunked(X, y, rows=25)
-    with pytest.raises(NotImplementedError, match="loss='log'"):
-        lm.regularization_path(dX, (y > 0).astype(int), loss="log")
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         lm.regularization_path(dX, y[:-1])
     with pytest.raises(ValueError, match="sample_weight"):

@@ -32,7 +32,9 @@ arrives):
 This module adds :func:`dropout_mask` (a mask as a chunked dask array, bool or packed 8
 elements per byte, equal to the in-memory one; ``dropout_backward`` with a dask grad takes
 either) and :func:`sufficient_statistics`. ``out=`` is an error with dask input (dask arrays
-are immutable). Not there yet: ``regularization_path(loss="log")`` on dask arrays.
+are immutable). ``regularization_path`` takes dask arrays too: the least-squares losses from one
+pass of sufficient statistics, ``loss="log"`` by the logistic passes, warm-started along the
+grid.
 
 Workers use one lkreg thread each by default: dask's nanny starts worker processes with
 ``OMP_NUM_THREADS=1``, which lkreg reads (``LKREG_NUM_THREADS`` overrides it); in-process

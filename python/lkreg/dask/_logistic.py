@@ -10,6 +10,7 @@ persisted: persist it yourself (``X = X.persist()``) when the cluster's memory h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 import dask
@@ -63,14 +64,51 @@ def _class_factor(class_weight: Any, classes: np.ndarray, counts: np.ndarray) ->
     return np.array([float(class_weight.get(k, 1.0)) for k in classes.tolist()])
 
 
-def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penalty: Any,
-             fit_intercept: bool, max_iter: int, tol: float,
-             warm: Optional[Tuple[np.ndarray, np.ndarray]]) -> Any:
-    """LogisticRegression.fit for a dask X: the fitted pieces as ``_logistic.Fit``, the
-    classes and X's dtype."""
-    from ..linear_model._gram_newton import REMOTE_STEPS, gram_newton
-    from ..linear_model._logistic import Fit, penalty_description
+@dataclass
+class DaskProblem:
+    """A dask X, y and sample weights checked and split into row blocks, with the classes and
+    their weights: what a pass over the data needs."""
 
+    xs: List[Any]  # X's row blocks (delayed)
+    ys: List[Any]
+    ws: List[Any]  # sample weights' blocks, or None each
+    classes: np.ndarray
+    factor: np.ndarray  # class weights
+    counts: np.ndarray  # per class: rows, weight sum
+    dtype: Any
+    n_features: int
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of W: 1 for two classes, else the number of classes."""
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+    @property
+    def total_weight(self) -> float:
+        """sum_i s_i (sample weight times class weight)."""
+        return float(self.counts[1] @ self.factor)
+
+    def data_pass(self, C: float):
+        """The pass of gram_newton: every block's statistics where it lives, summed by a tree,
+        with c_i = C s_i."""
+        xs, ys, ws, classes, factor = self.xs, self.ys, self.ws, self.classes, self.factor
+
+        def data_pass(W, b, dW, db, steps, derivatives, columns=None):
+            parts = [dask.delayed(_block_pass, pure=True)(xb, yb, wb, classes, factor, C, W, b,
+                                                          dW, db, steps, derivatives, columns)
+                     for xb, yb, wb in zip(xs, ys, ws)]
+            stats = tree_sum(parts)
+            if not np.isfinite(stats.loss[0]) or (derivatives and not np.all(np.isfinite(
+                    stats.grad))):
+                raise ValueError("Input X contains NaN or infinity.")
+            return stats
+
+        return data_pass
+
+
+def dask_problem(X: Any, y: Any, sample_weight: Any, class_weight: Any) -> DaskProblem:
+    """Checks X (a dask array), y and sample_weight as the in-memory estimator does, with
+    scikit-learn's errors, and counts the classes in one pass over y."""
     if not is_dask_array(X):
         raise TypeError(f"with a dask y, X must be a dask array too, got {type(X).__name__}")
     if X.ndim != 2:
@@ -101,38 +139,78 @@ def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penal
     if y.dtype.kind == "f" and np.any(classes != np.round(classes)):
         raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
                          "classifier, which expects discrete classes on a regression target.")
-    xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
+    xs, ys = list(X.to_delayed().ravel()), list(y.to_delayed().ravel())
     ws: List[Any] = [None] * len(xs) if sw is None else list(sw.to_delayed().ravel())
     counts = tree_sum([dask.delayed(_block_counts, pure=True)(yb, wb, classes)
                         for yb, wb in zip(ys, ws)])
     if counts[2, 0] > 0:
         raise ValueError("sample_weight must be finite and non-negative")
-    factor = _class_factor(estimator.class_weight, classes, counts[0])
+    factor = _class_factor(class_weight, classes, counts[0])
     if not float(counts[1] @ factor) > 0:
         raise ValueError("sample_weight must have a positive sum")
-    K = len(classes)
-    m = 1 if K == 2 else K
+    return DaskProblem(xs, ys, ws, classes, factor, counts[:2], dtype, p)
+
+
+def fit_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, C: float, penalty: Any,
+             fit_intercept: bool, max_iter: int, tol: float,
+             warm: Optional[Tuple[np.ndarray, np.ndarray]]) -> Any:
+    """LogisticRegression.fit for a dask X: the fitted pieces as ``_logistic.Fit``, the
+    classes and X's dtype."""
+    from ..linear_model._gram_newton import REMOTE_STEPS, gram_newton
+    from ..linear_model._logistic import Fit, penalty_description
+
+    pb = dask_problem(X, y, sample_weight, estimator.class_weight)
+    m, p = pb.n_rows, pb.n_features
     estimator.n_features_in_ = p
-
-    def data_pass(W, b, dW, db, steps, derivatives, columns=None):
-        parts = [dask.delayed(_block_pass, pure=True)(xb, yb, wb, classes, factor, C, W, b, dW,
-                                                      db, steps, derivatives, columns)
-                 for xb, yb, wb in zip(xs, ys, ws)]
-        stats = tree_sum(parts)
-        if not np.isfinite(stats.loss[0]) or (derivatives and not np.all(np.isfinite(
-                stats.grad))):
-            raise ValueError("Input X contains NaN or infinity.")
-        return stats
-
     if warm is not None and np.shape(warm[0]) != (m, p):
         warm = None  # as in memory: a warm start of another shape is ignored
     W0 = np.zeros((m, p)) if warm is None else np.array(warm[0], dtype=np.float64)
     b0 = np.zeros(m) if warm is None else np.array(warm[1], dtype=np.float64)
-    total = float(C * (counts[1] @ factor))
     d = penalty_description(penalty, m * p)
-    r = gram_newton(data_pass, total, fit_intercept, d, max_iter, tol, W0, b0, REMOTE_STEPS)
+    r = gram_newton(pb.data_pass(C), C * pb.total_weight, fit_intercept, d, max_iter, tol, W0,
+                    b0, REMOTE_STEPS)
     fit = Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged)
-    return fit, classes, dtype, m
+    return fit, pb.classes, pb.dtype, m
 
 
-__all__ = ["fit_dask"]
+def logistic_path_dask(X: Any, y: Any, family: Any, grid: Optional[np.ndarray], n_alphas: int,
+                       eps: float, fit_intercept: bool, sample_weight: Any, max_iter: int,
+                       tol: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """regularization_path(loss="log") on a dask X: the in-memory path's problem (the weighted
+    mean log-loss + penalty_alpha(W), C = 1 / sum(sample_weight)), each strength by the Gram
+    form's proximal Newton warm-started from the previous one; alpha_max from one pass for
+    the gradient at W = 0 with the intercepts optimal there."""
+    from ..linear_model._gram_newton import REMOTE_STEPS, gram_newton
+    from ..linear_model._logistic import Fit, penalty_description, warn_not_converged
+    from ..linear_model._path import alpha_max, with_strength
+
+    pb = dask_problem(X, y, sample_weight, None)
+    m, p = pb.n_rows, pb.n_features
+    S = pb.total_weight
+    data_pass = pb.data_pass(1.0 / S)
+    if grid is None:
+        # the intercepts' optimum at W = 0: the log class frequencies (their differences for
+        # the sigmoid); without an intercept 0
+        b0 = np.zeros(m)
+        if fit_intercept:
+            freq = pb.counts[1] / S
+            with np.errstate(divide="ignore"):
+                b0 = (np.log(freq[1:] / freq[:1]) if m == 1 else np.log(freq))
+        g0 = data_pass(np.zeros((m, p)), b0, None, None, (1.0,), True, np.empty(0, np.intp))
+        top = alpha_max(family, g0.grad.ravel())
+        grid = (np.full(n_alphas, np.finfo(float).resolution) if top <= 0
+                else np.geomspace(top, top * eps, num=n_alphas))
+    coefs = np.zeros((m, p, len(grid)))
+    kkts = np.zeros(len(grid))
+    W, b = np.zeros((m, p)), np.zeros(m)
+    for i, a in enumerate(grid):
+        d = penalty_description(with_strength(family, float(a)), m * p)
+        r = gram_newton(data_pass, 1.0, fit_intercept, d, max_iter, tol, W, b, REMOTE_STEPS)
+        if not r.converged:
+            warn_not_converged(Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged), tol)
+        W, b = r.W, r.b
+        coefs[:, :, i], kkts[i] = W, r.kkt
+    return grid, (coefs[0] if m == 1 else coefs), kkts
+
+
+__all__ = ["fit_dask", "logistic_path_dask", "dask_problem"]

@@ -605,7 +605,8 @@ def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas:
                   n_alphas: int, eps: float, fit_intercept: bool, sample_weight: Any,
                   max_iter: int, tol: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """regularization_path(loss="log"): minimize the weighted mean log-loss + penalty_alpha(W)
-    along the grid (the C++ solver with C = 1 / sum(sample_weight)), warm starts."""
+    along the grid (the C++ solver with C = 1 / sum(sample_weight)), warm starts; a dask X
+    (lkreg.dask) by the Gram form, one distributed pass per Newton step."""
     from sklearn.preprocessing import LabelEncoder
     from sklearn.utils.validation import check_X_y
 
@@ -613,6 +614,12 @@ def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas:
 
     grid, n, eps = _check_alphas(alphas, n_alphas, eps)
     max_iter, tol = check_solver_args(max_iter, tol)
+    family = _penalties.L1(1.0) if penalty is None else sklearn_penalty(penalty, None)
+    if is_dask_array(X) or is_dask_array(y):  # one distributed pass per Newton step
+        from ..dask._logistic import logistic_path_dask
+
+        return logistic_path_dask(X, y, family, grid, n, eps, fit_intercept, sample_weight,
+                                  max_iter, tol)
     X, y = check_X_y(X, y, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
                      order="F")
     check_classification_targets(y)
@@ -623,7 +630,6 @@ def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas:
                          f"{enc.classes_[0]!r}")
     pb = problem_of(X, labels, len(enc.classes_), sample_weight, None, enc.classes_, y,
                     fit_intercept)
-    family = _penalties.L1(1.0) if penalty is None else sklearn_penalty(penalty, None)
     if grid is None:
         top = alpha_max(family, zero_gradient(pb))
         grid = (np.full(n, np.finfo(float).resolution) if top <= 0

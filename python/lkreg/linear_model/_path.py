@@ -99,8 +99,9 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
 
     A dask X (tall, chunked along the rows) and y give the path from one distributed pass of
     sufficient statistics (as ``Lasso.fit`` on dask arrays, :mod:`lkreg.dask`), then the
-    in-memory Gram solver over all strengths (``precompute`` does not apply); ``loss="log"``
-    takes in-memory data only.
+    in-memory Gram solver over all strengths (``precompute`` does not apply); with
+    ``loss="log"``, proximal Newton on the Gram form with one distributed pass per step
+    (alpha_max from one more), warm-started along the grid.
 
     Parameters
     ----------
@@ -156,11 +157,6 @@ def regularization_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty] = 
 
     if choice(loss, "loss", ("squared", "log")) == "log":
         from ._logistic import logistic_path
-
-        if is_dask_array(X) or is_dask_array(y):
-            raise NotImplementedError(
-                "regularization_path(loss='log') takes in-memory X and y; with a dask X, use "
-                "loss='squared' or fit LogisticRegression(warm_start=True) along the grid")
 
         if flag(positive, "positive"):
             raise ValueError("positive=True is not supported with loss='log'")
