@@ -127,6 +127,7 @@ class ProxNewton {
       if (kkt <= o_.tol || res.n_iter >= o_.max_iter) break;
       bool moved = false;
       for (int64_t k = 0; k < m_; ++k) moved = step(k, kkt, last[u(k)], res.n_epochs) || moved;
+      if (m_ > 1) moved = shift_columns() || moved;
       ++res.n_iter;
       const double before = kkt;
       kkt = violation();
@@ -215,6 +216,64 @@ class ProxNewton {
     for (int64_t j = 0; j < p_; ++j)
       if (to[j] != from[j]) s += value_change_1d(pen_, from[j], to[j]);
     return s;
+  }
+
+  // The softmax is unchanged when one vector is added to every class's coefficients, so for
+  // each feature j the shift s minimizing sum_k penalty(w_kj + s) lowers the objective by the
+  // penalty alone. The class blocks cannot find it: each moves its own row with the others
+  // fixed, and that common direction was nearly all of the remaining error (5 digit classes,
+  // elastic net, no intercept: 473 outer iterations). Convex penalties only (their sum is
+  // convex in s, found by bisection on its one-sided derivatives); true when W moved.
+  bool shift_columns() {
+    const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
+    if (zero || !pen_.is_convex()) return false;
+    std::fill(delta_.begin(), delta_.end(), 0.0);
+    bool moved = false;
+    for (int64_t j = 0; j < p_; ++j) {
+      const auto slope = [&](double s, bool right) {  // one-sided derivative of the sum in s
+        double d = 0.0;
+        for (int64_t k = 0; k < m_; ++k) {
+          const double x = W_[k * p_ + j] + s;
+          d += right ? right_derivative_1d(pen_, x) : -right_derivative_1d(pen_, -x);
+        }
+        return d;
+      };
+      double lo = 0.0, hi = 0.0;
+      bool up;  // the minimizer lies above 0 (else below)
+      if (slope(0.0, true) < 0) {
+        up = true;
+        for (int64_t k = 0; k < m_; ++k) hi = std::max(hi, -W_[k * p_ + j]);
+      } else if (slope(0.0, false) > 0) {
+        up = false;
+        for (int64_t k = 0; k < m_; ++k) lo = std::min(lo, -W_[k * p_ + j]);
+      } else {
+        continue;  // 0 is optimal already
+      }
+      // keep the minimizer in [lo, hi], at the end nearest 0 of the set of minimizers
+      for (int it = 0; it < 128; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi) break;
+        if (up ? slope(mid, true) < 0 : slope(mid, false) <= 0)
+          lo = mid;
+        else
+          hi = mid;
+      }
+      const double s = up ? hi : lo;
+      double change = 0.0;
+      for (int64_t k = 0; k < m_; ++k)
+        change += value_change_1d(pen_, W_[k * p_ + j], W_[k * p_ + j] + s);
+      if (!(change < 0)) continue;  // nothing to gain beyond rounding
+      for (int64_t k = 0; k < m_; ++k) W_[k * p_ + j] += s;
+      cols_.axpy(j, s, delta_.data());
+      f_ += change;
+      moved = true;
+    }
+    if (moved)
+      for (int64_t k = 0; k < m_; ++k) {
+        double* e = eta(k);
+        for (int64_t i = 0; i < n_; ++i) e[i] += delta_[u(i)];
+      }
+    return moved;
   }
 
   // The KKT violation (logistic.hpp) at the current W, b.

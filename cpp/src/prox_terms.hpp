@@ -462,6 +462,26 @@ inline double subdiff_distance_1d(const PenaltyParams& p, double w, double g) {
   return std::fabs(g + p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign);
 }
 
+// The right derivative of one coordinate's penalty at w, for the convex kinds (L1, elastic
+// net, L2, Lk with k >= 1); the left derivative at w is -right_derivative_1d(p, -w).
+inline double right_derivative_1d(const PenaltyParams& p, double w) {
+  const double sign = w >= 0 ? 1.0 : -1.0;
+  switch (p.kind) {
+    case PenaltyKind::L1:
+      return p.lam * sign;
+    case PenaltyKind::ElasticNet:
+      return p.lam * sign + 2.0 * p.l2 * w;
+    case PenaltyKind::L2:
+      return 2.0 * p.lam * w;
+    case PenaltyKind::L0:
+      return 0.0;  // not convex: not used
+    case PenaltyKind::Lk:
+      break;
+  }
+  if (w == 0) return p.k == 1.0 ? p.lam : 0.0;
+  return p.lam * p.k * std::pow(std::fabs(w), p.k - 1.0) * sign;
+}
+
 // penalty(to) - penalty(from) of one coordinate without the cancellation of two values (a
 // line search near the optimum compares changes far below the penalty's size): |to|^k - |from|^k
 // as |from|^k expm1(k log1p((|to| - |from|) / |from|)) when both have one sign.
