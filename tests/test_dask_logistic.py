@@ -179,3 +179,20 @@ def test_log_path_multinomial_on_dask(client):
     np.testing.assert_allclose(alphas, a0, rtol=1e-10)
     assert coefs.shape == c0.shape == (3, 4, 3)
     np.testing.assert_allclose(coefs, c0, atol=1e-5 * np.abs(c0).max())
+
+
+def test_log_path_with_a_class_of_zero_weight(client):
+    """A class whose samples all weigh 0 (its intercept at W = 0 would be log 0, and it has
+    no finite optimum): the in-memory path's grid, and its coefficients where they are
+    determined, the differences between the classes that weigh something."""
+    from lkreg.linear_model import regularization_path
+
+    X, y = load_iris(return_X_y=True)
+    sw = np.where(y == 2, 0.0, 1.0)
+    kw = dict(loss="log", n_alphas=3, eps=1e-2, tol=1e-8, max_iter=300)
+    alphas, coefs, _ = regularization_path(dask_of(X, 50), dask_of(y, 50),
+                                           sample_weight=dask_of(sw, 50), **kw)
+    a0, c0, _ = regularization_path(X, y, sample_weight=sw, **kw)
+    np.testing.assert_allclose(alphas, a0, rtol=1e-10)
+    assert np.all(np.isfinite(coefs))
+    np.testing.assert_allclose(coefs[0] - coefs[1], c0[0] - c0[1], atol=1e-4 * np.abs(c0).max())

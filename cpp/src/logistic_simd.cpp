@@ -258,7 +258,13 @@ class ProxNewton {
         else
           hi = mid;
       }
-      const double s = up ? hi : lo;
+      double s = up ? hi : lo;
+      // a minimizer at a kink of L1 or elastic net is s = -w_kj exactly (that coefficient
+      // becomes 0): halvings cannot reach it when it is far smaller than the bracket
+      for (int64_t k = 0; k < m_; ++k) {
+        const double kink = -W_[k * p_ + j];
+        if (kink >= lo && kink <= hi) s = kink;
+      }
       double change = 0.0;
       for (int64_t k = 0; k < m_; ++k)
         change += value_change_1d(pen_, W_[k * p_ + j], W_[k * p_ + j] + s);

@@ -21,8 +21,8 @@ arrives):
 - ``Lasso``, ``ElasticNet``, ``Ridge`` and ``PenalizedRegression`` (lkreg.linear_model) fit a
   tall dask X and y from one distributed pass of sufficient statistics (X'X, X'y, column sums,
   sum of y^2, weights) and then the in-memory Gram solver; ``regularization_path`` does the
-  same for the whole path (one pass, then every strength in memory, warm-started; not
-  ``loss="log"``, a NotImplementedError);
+  same for the whole path (one pass, then every strength in memory, warm-started;
+  ``loss="log"`` by the logistic passes below);
 - ``LogisticRegression`` (binary and multinomial, any element-wise penalty) fits a tall dask X
   by proximal Newton on the Gram form, one distributed pass per outer step (the losses along
   the line search, the gradient and the Hessian blocks from every row block), the inner

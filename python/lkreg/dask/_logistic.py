@@ -192,10 +192,9 @@ def logistic_path_dask(X: Any, y: Any, family: Any, grid: Optional[np.ndarray], 
         # the intercepts' optimum at W = 0: the log class frequencies (their differences for
         # the sigmoid); without an intercept 0
         b0 = np.zeros(m)
-        if fit_intercept:
-            freq = pb.counts[1] / S
-            with np.errstate(divide="ignore"):
-                b0 = (np.log(freq[1:] / freq[:1]) if m == 1 else np.log(freq))
+        if fit_intercept:  # a class of zero weight: a finite floor (its rows weigh nothing)
+            logf = np.log(np.maximum(pb.counts[1] / S, np.finfo(float).tiny))
+            b0 = logf[1:] - logf[:1] if m == 1 else logf
         g0 = data_pass(np.zeros((m, p)), b0, None, None, (1.0,), True, np.empty(0, np.intp))
         top = alpha_max(family, g0.grad.ravel())
         grid = (np.full(n_alphas, np.finfo(float).resolution) if top <= 0

@@ -110,16 +110,18 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
         total = NewtonStatistics(np.zeros(len(steps)), np.zeros((m, p)), np.zeros(m),
                                  np.zeros((q, q)), np.zeros((q, m)), np.zeros((m, m)), 0.0,
                                  None if columns is None else cols)
-    Wx = np.asarray(W, dtype=X.dtype).T
-    dWx = None if dW is None else np.asarray(dW, dtype=X.dtype).T
+    Wx = np.asarray(W, dtype=np.float64).T
+    dWx = None if dW is None else np.asarray(dW, dtype=np.float64).T
     rows = max(256, SUB_BLOCK_BYTES // (4 * m * max(p, 1)))
     eye = np.eye(m)
     for i in range(0, n, rows):
-        Xb = X[i:i + rows]
+        # the predictions and the gradient in float64 whatever X's dtype (the KKT test reaches
+        # tol 1e-9 on float32 X as the C++ solver does); the Hessian's products in float32
+        Xb = np.asarray(X[i:i + rows], dtype=np.float64)
         lab = np.asarray(labels[i:i + rows])
         c = np.asarray(weight[i:i + rows], dtype=np.float64)
-        eta0 = np.asarray(Xb @ Wx, dtype=np.float64) + b
-        delta = None if dWx is None else np.asarray(Xb @ dWx, dtype=np.float64) + db
+        eta0 = Xb @ Wx + b
+        delta = None if dWx is None else Xb @ dWx + db
         total.loss += _losses(eta0, delta, steps, lab, c, softmax)
         if not derivatives:
             continue
@@ -144,8 +146,7 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
                 s = np.sqrt(c * Pm[:, k]).astype(np.float32)
                 _add_gram(total.hess_ww, Xw[:, at] * s[:, None], 1.0, at)
                 Hk = (c * Pm[:, k])[:, None] * (eye[k] - Pm)  # c (p_k delta_kl - p_k p_l)
-                total.hess_wb[at] += np.asarray(Xb[:, col_feature[at]].T @ Hk.astype(X.dtype),
-                                                dtype=np.float64)
+                total.hess_wb[at] += Xb[:, col_feature[at]].T @ Hk
             cP = c[:, None] * Pm
             total.hess_bb += np.diag(cP.sum(axis=0)) - Pm.T @ cP
             total.residual += float(np.sum(R * (P - eye[lab]) / Pm))
@@ -155,12 +156,11 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
             h = c * np.maximum(prob * (1.0 - prob), CURVATURE_FLOOR)
             R = r[:, None]
             _add_gram(total.hess_ww, Xw * np.sqrt(h).astype(np.float32)[:, None], 1.0)
-            total.hess_wb[:, 0] += np.asarray(Xb[:, col_feature].T @ h.astype(X.dtype),
-                                              dtype=np.float64)
+            total.hess_wb[:, 0] += Xb[:, col_feature].T @ h
             total.hess_bb[0, 0] += float(h.sum())
             total.residual += float(np.sum(np.divide(r * r, h, out=np.zeros_like(r),
                                                      where=h > 0)))
-        total.grad += np.asarray(Xb.T @ R.astype(X.dtype), dtype=np.float64).T
+        total.grad += (Xb.T @ R).T
         total.grad_b += R.sum(axis=0)
     return total
 
@@ -238,14 +238,14 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
         return float(_core.penalty_value(d, np.ascontiguousarray(V).ravel()))
 
     def working_set(W_next: np.ndarray, W: np.ndarray, g: np.ndarray) -> Optional[np.ndarray]:
-        """The coefficients whose Hessian the step after W_next gets: W_next's nonzeros and
-        as many again (at least WORKING_SET_MIN) of the largest optimality violations at W
+        """The coefficients whose Hessian the step after W_next gets: W_next's and W's
+        nonzeros and as many again (at least WORKING_SET_MIN) of the largest optimality violations at W
         (the gradient at W_next is not known before the pass that forms it: one step's lag,
         which the full KKT check at every step makes safe); None where that is all of them."""
         if not sparse:
             return None
-        w_next = W_next.ravel()
-        support = w_next != 0
+        # the support of W_next and of W: a shortened step leaves both nonzero
+        support = (W_next.ravel() != 0) | (W.ravel() != 0)
         viol = _core.penalty_subdiff_distance(d, W.ravel(), g.ravel())
         viol[support] = 0.0
         n_extra = min(int(np.count_nonzero(viol)),
@@ -255,8 +255,9 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
             chosen[np.argpartition(viol, viol.size - n_extra)[viol.size - n_extra:]] = True
         return None if chosen.all() else np.flatnonzero(chosen)
 
-    # a cold sparse start forms no Hessian: its first step moves the intercepts only, and
-    # the pass at that step forms the working set's Hessian
+    # a cold sparse start forms no Hessian: its first step moves the intercepts only (without
+    # intercepts, a second pass forms the violators' Hessian), and the pass at that step
+    # forms the working set's Hessian
     stats = data_pass(W, b, None, None, (1.0,), True,
                       np.flatnonzero(W.ravel()) if sparse else None)
     n_passes = 1
@@ -271,6 +272,12 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
         if kkt <= tol or n_iter >= max_iter or stalls >= 3:
             break
         cols = stats.columns  # the working set (None: every coefficient)
+        if cols is not None and len(cols) == 0 and not fi:
+            # a cold start without intercepts has nothing to move: the violators' Hessian
+            # first (kkt > tol, so there are some)
+            stats = data_pass(W, b, None, None, (1.0,), True, working_set(W, W, g))
+            n_passes += 1
+            continue
         H = np.triu(stats.hess_ww) + np.triu(stats.hess_ww, 1).T
         gw = g.ravel() if cols is None else g.ravel()[cols]
         c0 = stats.residual
