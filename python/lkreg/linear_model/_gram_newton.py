@@ -156,7 +156,8 @@ def block_statistics(X: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_cl
             h = c * np.maximum(prob * (1.0 - prob), CURVATURE_FLOOR)
             R = r[:, None]
             _add_gram(total.hess_ww, Xw * np.sqrt(h).astype(np.float32)[:, None], 1.0)
-            total.hess_wb[:, 0] += Xb[:, col_feature].T @ h
+            XTh = Xb.T @ h  # then the working set's rows: no gather of X's columns
+            total.hess_wb[:, 0] += XTh if columns is None else XTh[col_feature]
             total.hess_bb[0, 0] += float(h.sum())
             total.residual += float(np.sum(np.divide(r * r, h, out=np.zeros_like(r),
                                                      where=h > 0)))
