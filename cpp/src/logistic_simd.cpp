@@ -101,10 +101,10 @@ class ProxNewton {
     }
     wsum_ = 0.0;
     for (int64_t i = 0; i < n_; ++i) wsum_ += pb.weight[i];
-    const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
+    zero_penalty_ = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
     // inner solves stop on the duality gap for L1 / elastic net (their working sets and
     // screening need it), on the KKT violation otherwise
-    inner_gap_ = pen_.is_convex() && !zero && !pen_.is_smooth();
+    inner_gap_ = pen_.is_convex() && !zero_penalty_ && !pen_.is_smooth();
     z_.resize(n);
     h_.resize(n);
     g_.resize(n);
@@ -225,8 +225,7 @@ class ProxNewton {
   // elastic net, no intercept: 473 outer iterations). Convex penalties only (their sum is
   // convex in s, found by bisection on its one-sided derivatives); true when W moved.
   bool shift_columns() {
-    const bool zero = pen_.lam == 0 && (pen_.kind != PenaltyKind::ElasticNet || pen_.l2 == 0);
-    if (zero || !pen_.is_convex()) return false;
+    if (zero_penalty_ || !pen_.is_convex()) return false;
     std::fill(delta_.begin(), delta_.end(), 0.0);
     bool moved = false;
     for (int64_t j = 0; j < p_; ++j) {
@@ -383,6 +382,7 @@ class ProxNewton {
   double* W_;
   double* b_;
   bool inner_gap_ = true;
+  bool zero_penalty_ = false;  // lam = 0 (and l2 = 0): any shift is as good as none
   double wsum_ = 0.0, f_ = 0.0;
   std::vector<double> eta_, g_, delta_, prob_, lse_, mean_, wnew_, wt_;
   std::vector<T> z_, h_;

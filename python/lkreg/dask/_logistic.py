@@ -181,8 +181,8 @@ def logistic_path_dask(X: Any, y: Any, family: Any, grid: Optional[np.ndarray], 
     form's proximal Newton warm-started from the previous one; alpha_max from one pass for
     the gradient at W = 0 with the intercepts optimal there."""
     from ..linear_model._gram_newton import REMOTE_STEPS, gram_newton
-    from ..linear_model._logistic import Fit, penalty_description, warn_not_converged
-    from ..linear_model._path import alpha_max, with_strength
+    from ..linear_model._logistic import Fit, log_grid, penalty_description, walk_path
+    from ..linear_model._path import with_strength
 
     pb = dask_problem(X, y, sample_weight, None)
     m, p = pb.n_rows, pb.n_features
@@ -196,20 +196,16 @@ def logistic_path_dask(X: Any, y: Any, family: Any, grid: Optional[np.ndarray], 
             logf = np.log(np.maximum(pb.counts[1] / S, np.finfo(float).tiny))
             b0 = logf[1:] - logf[:1] if m == 1 else logf
         g0 = data_pass(np.zeros((m, p)), b0, None, None, (1.0,), True, np.empty(0, np.intp))
-        top = alpha_max(family, g0.grad.ravel())
-        grid = (np.full(n_alphas, np.finfo(float).resolution) if top <= 0
-                else np.geomspace(top, top * eps, num=n_alphas))
-    coefs = np.zeros((m, p, len(grid)))
-    kkts = np.zeros(len(grid))
-    W, b = np.zeros((m, p)), np.zeros(m)
-    for i, a in enumerate(grid):
-        d = penalty_description(with_strength(family, float(a)), m * p)
-        r = gram_newton(data_pass, 1.0, fit_intercept, d, max_iter, tol, W, b, REMOTE_STEPS)
-        if not r.converged:
-            warn_not_converged(Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged), tol)
-        W, b = r.W, r.b
-        coefs[:, :, i], kkts[i] = W, r.kkt
-    return grid, (coefs[0] if m == 1 else coefs), kkts
+        grid = log_grid(family, g0.grad.ravel(), n_alphas, eps)
+
+    def fit_at(a, W, b):
+        d = penalty_description(with_strength(family, a), m * p)
+        r = gram_newton(data_pass, 1.0, fit_intercept, d, max_iter, tol,
+                        np.zeros((m, p)) if W is None else W, np.zeros(m) if b is None else b,
+                        REMOTE_STEPS)
+        return Fit(r.W, r.b, r.n_iter, r.kkt, r.objective, r.converged)
+
+    return walk_path(grid, m, p, tol, fit_at)
 
 
 __all__ = ["fit_dask", "logistic_path_dask", "dask_problem"]

@@ -240,9 +240,10 @@ def gram_newton(data_pass: Pass, total_weight: float, fit_intercept: bool,
 
     def working_set(W_next: np.ndarray, W: np.ndarray, g: np.ndarray) -> Optional[np.ndarray]:
         """The coefficients whose Hessian the step after W_next gets: W_next's and W's
-        nonzeros and as many again (at least WORKING_SET_MIN) of the largest optimality violations at W
-        (the gradient at W_next is not known before the pass that forms it: one step's lag,
-        which the full KKT check at every step makes safe); None where that is all of them."""
+        nonzeros and as many again (at least WORKING_SET_MIN) of the largest optimality
+        violations at W (the gradient at W_next is not known before the pass that forms it:
+        one step's lag, which the full KKT check at every step makes safe); None where that
+        is all of them."""
         if not sparse:
             return None
         # the support of W_next and of W: a shortened step leaves both nonzero

@@ -610,7 +610,7 @@ def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas:
     from sklearn.preprocessing import LabelEncoder
     from sklearn.utils.validation import check_X_y
 
-    from ._path import _check_alphas, alpha_max, with_strength
+    from ._path import _check_alphas, with_strength
 
     grid, n, eps = _check_alphas(alphas, n_alphas, eps)
     max_iter, tol = check_solver_args(max_iter, tol)
@@ -631,16 +631,31 @@ def logistic_path(X: Any, y: Any, penalty: Optional[_penalties.Penalty], alphas:
     pb = problem_of(X, labels, len(enc.classes_), sample_weight, None, enc.classes_, y,
                     fit_intercept)
     if grid is None:
-        top = alpha_max(family, zero_gradient(pb))
-        grid = (np.full(n, np.finfo(float).resolution) if top <= 0
-                else np.geomspace(top, top * eps, num=n))
+        grid = log_grid(family, zero_gradient(pb), n, eps)
     C = 1.0 / float(pb.weight.sum())
-    m, p = pb.n_rows, X.shape[1]
+    return walk_path(grid, pb.n_rows, X.shape[1], tol,
+                     lambda a, W, b: solve(pb, C, with_strength(family, a), max_iter, tol, W, b))
+
+
+def log_grid(family: _penalties.Penalty, g0: np.ndarray, n: int, eps: float) -> np.ndarray:
+    """The path's strengths from alpha_max (on g0, the mean log-loss gradient at W = 0 with the
+    intercepts optimal there) down to eps times it."""
+    from ._path import alpha_max
+
+    top = alpha_max(family, g0)
+    return (np.full(n, np.finfo(float).resolution) if top <= 0
+            else np.geomspace(top, top * eps, num=n))
+
+
+def walk_path(grid: np.ndarray, m: int, p: int, tol: float, fit_at: Any
+              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """regularization_path(loss="log")'s result: ``fit_at(alpha, W, b) -> Fit`` at each
+    strength, warm-started from the previous one (None at the first)."""
     coefs = np.zeros((m, p, len(grid)))
     kkts = np.zeros(len(grid))
     W = b = None
     for i, a in enumerate(grid):
-        fit = solve(pb, C, with_strength(family, float(a)), max_iter, tol, W, b)
+        fit = fit_at(float(a), W, b)
         if not fit.converged:
             warn_not_converged(fit, tol)
         W, b = fit.W, fit.b
