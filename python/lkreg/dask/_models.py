@@ -149,13 +149,12 @@ def prepare_dask(estimator: Any, X: Any, y: Any, sample_weight: Any, fit_interce
             sw = _as_dask(sample_weight, X.chunks[0], "sample_weight")
             if sw.shape != (n,):
                 raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-    if estimator is None:  # regularization_path: no estimator to record n_features_in_ on
-        pass
-    elif reset:
-        estimator.n_features_in_ = p
-    elif getattr(estimator, "n_features_in_", p) != p:
-        raise ValueError(f"X has {p} features, but {type(estimator).__name__} is expecting "
-                         f"{estimator.n_features_in_} features as input.")
+    if estimator is not None:  # (regularization_path has none to record n_features_in_ on)
+        if reset:
+            estimator.n_features_in_ = p
+        elif getattr(estimator, "n_features_in_", p) != p:
+            raise ValueError(f"X has {p} features, but {type(estimator).__name__} is "
+                             f"expecting {estimator.n_features_in_} features as input.")
     m = moments(X, Y, sw)
     if not (np.all(np.isfinite(m.xtx)) and np.all(np.isfinite(m.x_sum))):
         raise ValueError("Input X contains NaN or infinity.")
